@@ -1,0 +1,1 @@
+"""Shared runtime of the reels services: config, auth, interceptors, server, event bus."""

@@ -1,0 +1,381 @@
+"""JWT verification and minting, dev keys, the CLI, and the access policy table."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from reels_runtime.auth import (
+    Access,
+    PermissionDenied,
+    Principal,
+    PrincipalKind,
+    ServiceTokenSource,
+    TokenSigner,
+    TokenVerifier,
+    Unauthenticated,
+    access_policy_for,
+    authorize,
+    check_playback_scope,
+    generate_dev_keys,
+)
+
+from .conftest import AUDIENCE, ISSUER, KID
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _claims(**overrides: object) -> dict[str, object]:
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "alice",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
+    claims.update(overrides)
+    return {key: value for key, value in claims.items() if value is not None}
+
+
+def _rs256(private_key: rsa.RSAPrivateKey, claims: dict[str, object], kid: str = KID) -> str:
+    return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
+
+
+# --- verification --------------------------------------------------------------------
+
+
+def test_a_minted_user_token_verifies(signer: TokenSigner, verifier: TokenVerifier) -> None:
+    principal = verifier.verify(signer.mint_user("alice", name="Alice", roles=["admin"]))
+    assert principal.subject == "alice"
+    assert principal.kind is PrincipalKind.USER
+    assert principal.display_name == "Alice"
+    assert principal.roles == frozenset({"admin"})
+    assert principal.is_admin
+    assert principal.user_id == "alice"
+    assert principal.describe() == "user:alice"
+
+
+def test_a_foreign_user_token_without_reels_kind_is_a_user(
+    private_key: rsa.RSAPrivateKey, verifier: TokenVerifier
+) -> None:
+    principal = verifier.verify(_rs256(private_key, _claims(name="Bob", sub="bob")))
+    assert principal == Principal(
+        subject="bob",
+        kind=PrincipalKind.USER,
+        display_name="Bob",
+        expires_at=principal.expires_at,
+    )
+
+
+def test_service_and_playback_tokens(signer: TokenSigner, verifier: TokenVerifier) -> None:
+    service = verifier.verify(signer.mint_service("media_svc"))
+    assert service.kind is PrincipalKind.SERVICE
+    assert service.subject == "svc:media_svc"
+    assert service.service_name == "media_svc"
+    assert service.user_id is None
+    playback = verifier.verify(signer.mint_playback("alice", "video-1"))
+    assert playback.kind is PrincipalKind.PLAYBACK
+    assert playback.video_id == "video-1"
+    assert playback.user_id == "alice"
+    assert playback.expires_at is not None
+    assert playback.expires_at - time.time() == pytest.approx(600, abs=5)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"exp": int(time.time()) - 3600}, "expired"),
+        ({"aud": "someone-else"}, "audience"),
+        ({"iss": "evil-issuer"}, "issuer"),
+        ({"nbf": int(time.time()) + 3600}, "not valid yet"),
+        ({"sub": None}, "sub"),
+        ({"exp": None}, "exp"),
+        ({"aud": None}, "aud"),
+        ({"iss": None}, "iss"),
+        ({"reels_kind": "superuser"}, "kind"),
+        ({"reels_kind": "service", "sub": "alice"}, "subject does not match"),
+        ({"sub": "svc:media_svc"}, "subject does not match"),
+        ({"reels_kind": "playback"}, "video"),
+        ({"roles": "admin"}, "roles"),
+    ],
+)
+def test_bad_claims_are_rejected(
+    private_key: rsa.RSAPrivateKey,
+    verifier: TokenVerifier,
+    overrides: dict[str, object],
+    reason: str,
+) -> None:
+    token = _rs256(private_key, _claims(**overrides))
+    with pytest.raises(Unauthenticated, match=reason):
+        verifier.verify(token)
+
+
+def test_alg_none_is_rejected(verifier: TokenVerifier) -> None:
+    header = _b64(json.dumps({"alg": "none", "kid": KID, "typ": "JWT"}).encode())
+    token = f"{header}.{_b64(json.dumps(_claims()).encode())}."
+    with pytest.raises(Unauthenticated, match="RS256"):
+        verifier.verify(token)
+
+
+def test_hs256_signed_with_the_public_key_is_rejected(
+    private_key: rsa.RSAPrivateKey, verifier: TokenVerifier
+) -> None:
+    # The classic key-confusion attack: HMAC keyed with the (public) RSA key's PEM.
+    public_pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = _b64(json.dumps({"alg": "HS256", "kid": KID, "typ": "JWT"}).encode())
+    payload = _b64(json.dumps(_claims(roles=["admin"])).encode())
+    signature = hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    with pytest.raises(Unauthenticated, match="RS256"):
+        verifier.verify(f"{header}.{payload}.{_b64(signature)}")
+
+
+def test_unknown_or_missing_kid_is_rejected(
+    private_key: rsa.RSAPrivateKey, verifier: TokenVerifier
+) -> None:
+    with pytest.raises(Unauthenticated, match="unknown key"):
+        verifier.verify(_rs256(private_key, _claims(), kid="rotated-away"))
+    with pytest.raises(Unauthenticated, match="unknown key"):
+        verifier.verify(jwt.encode(_claims(), private_key, algorithm="RS256"))
+
+
+def test_a_token_signed_by_another_key_is_rejected(verifier: TokenVerifier) -> None:
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(Unauthenticated, match="invalid token"):
+        verifier.verify(_rs256(other, _claims()))
+
+
+def test_garbage_and_tampered_tokens_are_rejected(
+    signer: TokenSigner, verifier: TokenVerifier
+) -> None:
+    with pytest.raises(Unauthenticated, match="malformed"):
+        verifier.verify("not-a-jwt")
+    header, payload, signature = signer.mint_user("alice").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["roles"] = ["admin"]
+    forged = f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
+    with pytest.raises(Unauthenticated, match="invalid token"):
+        verifier.verify(forged)
+
+
+def test_playback_tokens_cannot_carry_roles(
+    private_key: rsa.RSAPrivateKey, verifier: TokenVerifier
+) -> None:
+    token = _rs256(private_key, _claims(reels_kind="playback", vid="v1", roles=["admin"]))
+    principal = verifier.verify(token)
+    assert principal.roles == frozenset()
+    assert not principal.is_admin
+
+
+def test_jwks_keys_for_other_algorithms_are_ignored(private_key: rsa.RSAPrivateKey) -> None:
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key()))
+    jwks = {"keys": [{**jwk, "kid": "k1", "alg": "RS512"}, {**jwk, "kid": "k2", "use": "enc"}]}
+    with pytest.raises(ValueError, match="at least one RSA key"):
+        TokenVerifier.from_jwks(jwks, ISSUER, AUDIENCE)
+
+
+def test_service_token_source_refreshes_before_expiry(
+    private_key: rsa.RSAPrivateKey, verifier: TokenVerifier
+) -> None:
+    now = [1_000_000.0]
+    signer = TokenSigner(private_key, KID, ISSUER, AUDIENCE, clock=lambda: now[0])
+    source = ServiceTokenSource(
+        signer, "ranking_svc", ttl_s=300, refresh_margin_s=60, clock=lambda: now[0]
+    )
+    first = source()
+    now[0] += 200
+    assert source() == first
+    now[0] += 41  # 241 s in: inside the refresh margin
+    second = source()
+    assert second != first
+    claims = jwt.decode(second, options={"verify_signature": False})
+    assert claims["exp"] == int(now[0]) + 300
+    assert claims["sub"] == "svc:ranking_svc"
+
+
+# --- dev keys and CLI ------------------------------------------------------------------
+
+
+def test_generate_dev_keys_writes_a_private_key_and_a_jwks(tmp_path: Path) -> None:
+    private_path, jwks_path = generate_dev_keys(tmp_path / "keys", "kid-a")
+    assert stat.S_IMODE(private_path.stat().st_mode) == 0o600
+    jwks = json.loads(jwks_path.read_text())
+    (jwk,) = jwks["keys"]
+    assert jwk["kid"] == "kid-a"
+    assert jwk["alg"] == "RS256"
+    assert jwk["use"] == "sig"
+    assert jwk["kty"] == "RSA"
+    assert "d" not in jwk  # no private material in the published set
+    signer = TokenSigner.from_pem_file(private_path, "kid-a", "iss", "aud")
+    verifier = TokenVerifier.from_jwks_file(jwks_path, "iss", "aud")
+    assert verifier.verify(signer.mint_user("carol")).subject == "carol"
+    # Running it again keeps the key (tokens already handed out stay valid).
+    before = private_path.read_bytes()
+    generate_dev_keys(tmp_path / "keys", "kid-a")
+    assert private_path.read_bytes() == before
+    generate_dev_keys(tmp_path / "keys", "kid-a", overwrite=True)
+    assert private_path.read_bytes() != before
+
+
+def test_cli_makes_keys_and_prints_a_token(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{REPO / 'gen'}{os.pathsep}{REPO}",
+        "JWT_ISSUER": "cli-iss",
+        "JWT_AUDIENCE": "cli-aud",
+        "JWT_KEY_ID": "cli-kid",
+    }
+    keys_dir = tmp_path / "keys"
+    subprocess.run(
+        [sys.executable, "-m", "reels_runtime.auth", "keys", "--dir", str(keys_dir)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reels_runtime.auth",
+            "token",
+            "--keys",
+            str(keys_dir),
+            "--user",
+            "alice",
+            "--name",
+            "Alice",
+            "--role",
+            "admin",
+            "--ttl",
+            "120",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    token = result.stdout.strip()
+    assert "\n" not in token  # `TOKEN=$(make -s token)` must get the bare token
+    verifier = TokenVerifier.from_jwks_file(keys_dir / "jwks.json", "cli-iss", "cli-aud")
+    principal = verifier.verify(token)
+    assert principal.subject == "alice"
+    assert principal.display_name == "Alice"
+    assert principal.is_admin
+    assert principal.expires_at is not None
+    assert principal.expires_at - time.time() == pytest.approx(120, abs=5)
+
+
+# --- access policy ---------------------------------------------------------------------
+
+
+def test_access_enum_mirrors_the_proto() -> None:
+    from reels.common.v1 import access_pb2
+
+    assert {f"ACCESS_{member.name}": member.value for member in Access} == dict(
+        access_pb2.Access.items()
+    )
+
+
+def test_access_policy_comes_from_the_method_options() -> None:
+    from reels.media.v1 import media_service_pb2  # noqa: F401 - registers the descriptors
+    from reels.stream.v1 import stream_service_pb2  # noqa: F401
+
+    assert access_policy_for("/reels.media.v1.MediaService/GetVideoStatus") is Access.USER
+    assert (
+        access_policy_for("/reels.media.v1.MediaService/GetVideoProcessingHealth") is Access.PUBLIC
+    )
+    assert access_policy_for("/reels.media.v1.MediaService/BatchGetVideos") is Access.INTERNAL
+    assert access_policy_for("/reels.media.v1.MediaService/ListFailedVideos") is Access.ADMIN
+    assert access_policy_for("/reels.stream.v1.StreamService/GetSegment") is Access.PLAYBACK
+    assert access_policy_for("/grpc.health.v1.Health/Check") is Access.PUBLIC
+    assert access_policy_for("/grpc.health.v1.Health/Watch") is Access.PUBLIC
+    reflection = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+    assert access_policy_for(reflection) is Access.PUBLIC
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "/reels.media.v1.MediaService/NoSuchMethod",
+        "/no.such.Service/Call",
+        "/google.protobuf.Empty/Nothing",
+        "garbage",
+        "",
+    ],
+)
+def test_unknown_methods_fail_closed(method: str) -> None:
+    assert access_policy_for(method) is Access.UNSPECIFIED
+    with pytest.raises(PermissionDenied, match="no access policy"):
+        authorize(access_policy_for(method), _user(roles={"admin"}))
+
+
+def _user(roles: set[str] | None = None) -> Principal:
+    return Principal("alice", PrincipalKind.USER, roles=frozenset(roles or ()))
+
+
+_SERVICE = Principal("svc:media_svc", PrincipalKind.SERVICE)
+_PLAYBACK = Principal("alice", PrincipalKind.PLAYBACK, video_id="v1")
+_ALLOWED = "allowed"
+
+
+@pytest.mark.parametrize(
+    ("access", "principal", "outcome"),
+    [
+        (Access.PUBLIC, None, _ALLOWED),
+        (Access.PUBLIC, _SERVICE, _ALLOWED),
+        (Access.USER, None, Unauthenticated),
+        (Access.USER, _user(), _ALLOWED),
+        (Access.USER, _SERVICE, PermissionDenied),
+        (Access.USER, _PLAYBACK, PermissionDenied),
+        (Access.PLAYBACK, None, Unauthenticated),
+        (Access.PLAYBACK, _user(), _ALLOWED),
+        (Access.PLAYBACK, _PLAYBACK, _ALLOWED),
+        (Access.PLAYBACK, _SERVICE, PermissionDenied),
+        (Access.INTERNAL, None, Unauthenticated),
+        (Access.INTERNAL, _SERVICE, _ALLOWED),
+        (Access.INTERNAL, _user({"admin"}), PermissionDenied),
+        (Access.ADMIN, None, Unauthenticated),
+        (Access.ADMIN, _user(), PermissionDenied),
+        (Access.ADMIN, _user({"admin"}), _ALLOWED),
+        (Access.ADMIN, _SERVICE, _ALLOWED),
+        (Access.ADMIN, _PLAYBACK, PermissionDenied),
+        (Access.UNSPECIFIED, _user({"admin"}), PermissionDenied),
+    ],
+)
+def test_authorize(access: Access, principal: Principal | None, outcome: object) -> None:
+    if outcome == _ALLOWED:
+        authorize(access, principal)
+    else:
+        with pytest.raises(outcome):  # type: ignore[call-overload]
+            authorize(access, principal)
+
+
+def test_playback_scope() -> None:
+    check_playback_scope(_PLAYBACK, "v1")
+    check_playback_scope(_user(), "any-video")
+    with pytest.raises(PermissionDenied, match="another video"):
+        check_playback_scope(_PLAYBACK, "v2")
+    with pytest.raises(PermissionDenied):
+        check_playback_scope(_SERVICE, "v1")
+    with pytest.raises(Unauthenticated):
+        check_playback_scope(None, "v1")
