@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+from botocore.exceptions import BotoCoreError, ClientError
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from media_svc.adapters.object_store import s3_client
 from reels_runtime import localstack
 from reels_runtime.config import Config, ConfigError
 
@@ -172,7 +174,7 @@ def _http_status(url: str, timeout: float = 1.0) -> int | None:
         return None
 
 
-def check_health(part: Component) -> tuple[bool, str]:
+def check_health(part: Component, config: Config) -> tuple[bool, str]:
     """Asks the component itself whether it serves, the way its clients would."""
     if part.kind == "grpc":
         try:
@@ -185,9 +187,12 @@ def check_health(part: Component) -> tuple[bool, str]:
         serving = reply.status == health_pb2.HealthCheckResponse.SERVING
         return serving, health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
     if part.kind == "s3":
-        # Without a signature SeaweedFS answers 403: the S3 endpoint is up and checking auth.
-        code = _http_status(f"http://{part.address}/")
-        return code is not None, f"HTTP {code}" if code else "not answering"
+        # A signed HEAD on the bucket: S3 answers and `weed mini -bucket` has created it.
+        try:
+            s3_client(config, timeout_s=1.0).head_bucket(Bucket=config.s3_bucket_video)
+        except (BotoCoreError, ClientError) as error:
+            return False, f"bucket {config.s3_bucket_video!r} not ready: {error}"
+        return True, f"bucket {config.s3_bucket_video!r} ready"
     admin = _http_status(f"http://127.0.0.1:{_env('GATEWAY_ADMIN_PORT', '9901')}/ready")
     health = _http_status(f"http://{part.address}/health/video-processing")
     return admin == 200 and health == 200, f"admin /ready {admin}, video-processing {health}"
@@ -224,14 +229,15 @@ def up(config: Config) -> int:
     pending = {part.name: part for part in parts}
     while pending and time.monotonic() < deadline:
         for name, part in list(pending.items()):
-            healthy, _ = check_health(part)
+            healthy, _ = check_health(part, config)
             if healthy:
                 print(f"  {name:<12} healthy")
                 del pending[name]
         time.sleep(0.5)
     if pending:
         for name, part in pending.items():
-            print(f"  {name:<12} NOT healthy: {check_health(part)[1]} (see var/log/{name}.log)")
+            detail = check_health(part, config)[1]
+            print(f"  {name:<12} NOT healthy: {detail} (see var/log/{name}.log)")
         return 1
     gateway = next(part for part in parts if part.name == "envoy").address
     print(f"reels is up. Gateway: http://{gateway}   (make status, make token, make down)")
@@ -265,7 +271,7 @@ def status(config: Config) -> int:
     print(f"{'component':<12} {'pid':>7} {'rss MiB':>8}  health")
     for part in components(config):
         pid = pids.get(part.name)
-        healthy, detail = check_health(part) if pid else (False, "not running")
+        healthy, detail = check_health(part, config) if pid else (False, "not running")
         all_healthy &= healthy
         rss = f"{_rss_mib(pid):8.1f}" if pid else f"{'-':>8}"
         state = "healthy" if healthy else "UNHEALTHY"

@@ -13,8 +13,6 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-VENV_BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
-
 
 def free_port() -> int:
     """A loopback port that is free right now (tests never assume a fixed port)."""
@@ -75,14 +73,3 @@ def stop_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=grace)
-
-
-def envoy_command(config_path: Path) -> list[str]:
-    return [
-        str(VENV_BIN / "envoy"),
-        "-c",
-        str(config_path),
-        "--log-level",
-        "warn",
-        "--disable-hot-restart",
-    ]
