@@ -146,14 +146,14 @@ async def test_a_slow_handler_keeps_its_event(
 
     async def slow(event: Event) -> None:
         calls.append(event.event_id)
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(1.0)
 
     await bus.publish(TOPIC, wrappers_pb2.StringValue(value="long"), event_id="long")
-    worker = bus.consumer(TOPIC, "transcode", "w1", slow, claim_idle_ms=150)
+    worker = bus.consumer(TOPIC, "transcode", "w1", slow, claim_idle_ms=300)
     working = asyncio.create_task(worker.run_once(block_ms=50))
-    await asyncio.sleep(0.4)  # well past claim_idle_ms, but the heartbeat keeps it fresh
+    await asyncio.sleep(0.7)  # well past claim_idle_ms, but the heartbeat keeps it fresh
     rival_seen, rival = _collector()
-    rival_consumer = bus.consumer(TOPIC, "transcode", "w2", rival, claim_idle_ms=150)
+    rival_consumer = bus.consumer(TOPIC, "transcode", "w2", rival, claim_idle_ms=300)
     assert await rival_consumer.run_once(claim=True, block_ms=10) == 0
     assert await working == 1
     assert calls == ["long"]

@@ -324,7 +324,9 @@ async def test_an_expired_deadline_is_deadline_exceeded(
     await asyncio.sleep(0.4)  # let the server side finish and log
     codes = [line["code"] for line in _lines(call_log) if line.get("principal") == "user:alice"]
     assert codes
-    assert codes[-1] == "DEADLINE_EXCEEDED"
+    # The client gives up at its deadline and resets the stream; the server's deadline is
+    # later by the transit time, so it may see that reset (CANCELLED) first.
+    assert codes[-1] in ("DEADLINE_EXCEEDED", "CANCELLED")
 
 
 async def test_a_servicer_exception_is_unknown_and_logged(
