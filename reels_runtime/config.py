@@ -26,6 +26,7 @@ DEFAULTS: Mapping[str, str] = {
     "SERVICE_NAME": "",
     "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/reels",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "REDIS_NAMESPACE": "reels",
     "CLICKHOUSE_URL": "",
     "MILVUS_URI": "",
     "TENSORFLOW_SERVING_URL": "127.0.0.1:8500",
@@ -73,6 +74,7 @@ class Config:
     service_name: str
     database_url: str
     redis_url: str
+    redis_namespace: str
     clickhouse_url: str
     milvus_uri: str
     tensorflow_serving_url: str
@@ -99,6 +101,15 @@ class Config:
     metrics_port: int
     otel_exporter_otlp_endpoint: str | None
     log_level: str
+
+    @property
+    def event_stream_prefix(self) -> str:
+        """Event streams live under `<namespace>:events:`."""
+        return f"{self.redis_namespace}:events:"
+
+    def redis_key(self, *parts: str) -> str:
+        """A Redis key in this deployment's namespace, e.g. `reels:media:workers:<name>`."""
+        return ":".join((self.redis_namespace, *parts))
 
     @property
     def video_upload_max_bytes(self) -> int:
@@ -138,6 +149,9 @@ class Config:
             service_name=name,
             database_url=env.url("DATABASE_URL", ("postgresql", "postgres")),
             redis_url=env.url("REDIS_URL", ("redis", "rediss", "unix")),
+            redis_namespace=env.match(
+                "REDIS_NAMESPACE", r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", "a short key prefix"
+            ),
             clickhouse_url=_url("CLICKHOUSE_URL", clickhouse, ("chdb", "http", "https")),
             milvus_uri=_milvus_uri(milvus_variable, milvus),
             tensorflow_serving_url=env.address("TENSORFLOW_SERVING_URL"),

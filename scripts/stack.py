@@ -47,7 +47,7 @@ class Component:
 
     name: str
     command: str
-    kind: str  # "grpc", "s3" or "envoy": which health check applies
+    kind: str  # "grpc", "http", "s3" or "envoy": which health check applies
     address: str
     environment: tuple[tuple[str, str], ...] = ()
 
@@ -59,6 +59,9 @@ SERVICES = (
     ("embed_svc", "EMBED_SVC_ADDR", 9463),
     ("ranking_svc", "RANKING_SVC_ADDR", 9464),
 )
+
+
+WORKER_METRICS_PORT = 9465
 
 
 def components(config: Config) -> list[Component]:
@@ -79,6 +82,12 @@ def components(config: Config) -> list[Component]:
             ("METRICS_PORT", str(metrics_port)),
         )
         result.append(Component(name, f"{BIN}/python -m {name}", "grpc", address, environment))
+    # The transcode worker is its own process; its metrics endpoint doubles as liveness.
+    worker_env = (("SERVICE_NAME", "media_worker"), ("METRICS_PORT", str(WORKER_METRICS_PORT)))
+    worker = f"{BIN}/python -m media_svc.worker"
+    result.append(
+        Component("media_worker", worker, "http", f"127.0.0.1:{WORKER_METRICS_PORT}", worker_env)
+    )
     envoy = shlex.join(localstack.envoy_command(RUN / "envoy.yaml"))
     gateway = f"127.0.0.1:{_env('GATEWAY_PORT', '8080')}"
     result.append(Component("envoy", envoy, "envoy", gateway))
@@ -186,6 +195,9 @@ def check_health(part: Component, config: Config) -> tuple[bool, str]:
             return False, f"health check failed: {error.code().name}"
         serving = reply.status == health_pb2.HealthCheckResponse.SERVING
         return serving, health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    if part.kind == "http":
+        code = _http_status(f"http://{part.address}/metrics")
+        return code == 200, f"metrics HTTP {code}"
     if part.kind == "s3":
         # A signed HEAD on the bucket: S3 answers and `weed mini -bucket` has created it.
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 import pytest_asyncio
+import redis
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -112,12 +113,28 @@ def _bucket_exists(store: SeaweedFS) -> bool:
 
 
 @pytest.fixture(scope="session")
-def config(keys: Keys, database_url: str, data_dir: Path, seaweedfs: SeaweedFS) -> Config:
-    """The configuration every in-process service of the test session starts from."""
-    environ = {
+def redis_namespace() -> Iterator[str]:
+    """This session's own Redis namespace (keys and event streams), removed afterwards."""
+    namespace = f"reels-test-{uuid.uuid4().hex[:10]}"
+    yield namespace
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        for key in client.scan_iter(match=f"{namespace}:*", count=500):
+            client.delete(key)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def service_environ(
+    keys: Keys, database_url: str, data_dir: Path, seaweedfs: SeaweedFS, redis_namespace: str
+) -> dict[str, str]:
+    """The environment every service of the test session starts from (in or out of process)."""
+    return {
         "SERVICE_NAME": "tests",
         "DATABASE_URL": database_url,
         "REDIS_URL": TEST_REDIS_URL,
+        "REDIS_NAMESPACE": redis_namespace,
         "REELS_DATA_DIR": str(data_dir),
         "JWT_JWKS_PATH": str(keys.jwks_path),
         "JWT_PRIVATE_KEY_PATH": str(keys.private_key_path),
@@ -128,10 +145,20 @@ def config(keys: Keys, database_url: str, data_dir: Path, seaweedfs: SeaweedFS) 
         "S3_BUCKET_VIDEO": seaweedfs.bucket,
         # Nothing listens here: the CDN stand-in is not part of these tests.
         "CDN_URL": f"http://127.0.0.1:{free_port()}",
+        # Until a test starts them, peers are unreachable ports, never a `make up` stack's.
+        "MEDIA_SVC_ADDR": f"127.0.0.1:{free_port()}",
+        "STREAM_SVC_ADDR": f"127.0.0.1:{free_port()}",
+        "EMBED_SVC_ADDR": f"127.0.0.1:{free_port()}",
+        "RANKING_SVC_ADDR": f"127.0.0.1:{free_port()}",
         "GRPC_LISTEN": "127.0.0.1:0",
         "METRICS_PORT": "0",
     }
-    return Config.from_env(environ)
+
+
+@pytest.fixture(scope="session")
+def config(service_environ: dict[str, str]) -> Config:
+    """The configuration every in-process service of the test session starts from."""
+    return Config.from_env(service_environ)
 
 
 async def _started(server: ReelsServer) -> ReelsServer:

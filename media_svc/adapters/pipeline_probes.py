@@ -10,10 +10,9 @@ from redis.asyncio import Redis
 
 from media_svc.adapters.object_store import ObjectStore
 from media_svc.domain.processing_health import PipelineHealth, PipelineProbes, assess
+from media_svc.redis_keys import MediaKeys
 from reels_runtime.eventbus import EventBus
 
-# Transcode workers refresh a key under this prefix (with a TTL) while they run.
-WORKER_HEARTBEAT_PREFIX = "reels:media:workers:"
 UPLOADED_TOPIC = "video.uploaded"
 TRANSCODE_GROUP = "transcoders"
 
@@ -35,6 +34,7 @@ class PipelineProbe:
         self,
         redis: Redis,
         bus: EventBus,
+        keys: MediaKeys,
         store: ObjectStore,
         cdn_url: str,
         timeout_s: float = 1.0,
@@ -43,19 +43,23 @@ class PipelineProbe:
         self._store = store
         self._cdn_url = cdn_url
         self._bus = bus
+        self._keys = keys
         self._timeout_s = timeout_s
 
     async def _live_workers(self) -> int:
         count = 0
-        async for _ in self._redis.scan_iter(match=f"{WORKER_HEARTBEAT_PREFIX}*", count=100):
+        async for _ in self._redis.scan_iter(
+            match=f"{self._keys.worker_heartbeat_prefix}*", count=100
+        ):
             count += 1
         return count
 
     async def __call__(self) -> PipelineHealth:
-        lag, pending, live_workers, store, cdn = await asyncio.gather(
+        lag, pending, live_workers, stats, store, cdn = await asyncio.gather(
             self._bus.lag(UPLOADED_TOPIC, TRANSCODE_GROUP),
             self._bus.pending_count(UPLOADED_TOPIC, TRANSCODE_GROUP),
             self._live_workers(),
+            self._redis.hgetall(self._keys.worker_stats),
             self._store.reachable(),
             asyncio.to_thread(_http_reachable, self._cdn_url, self._timeout_s),
         )
@@ -67,5 +71,8 @@ class PipelineProbe:
                 object_store_detail=store[1],
                 cdn_reachable=cdn[0],
                 cdn_detail=cdn[1],
+                processed_count=int(stats.get(b"published", 0)),
+                failed_count=int(stats.get(b"failed", 0)),
+                processing_seconds=float(stats.get(b"seconds", 0.0)),
             )
         )

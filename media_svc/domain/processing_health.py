@@ -26,6 +26,18 @@ class PipelineProbes:
     object_store_detail: str
     cdn_reachable: bool
     cdn_detail: str
+    processed_count: int = 0
+    failed_count: int = 0
+    processing_seconds: float = 0.0
+
+    @property
+    def failure_rate(self) -> float:
+        finished = self.processed_count + self.failed_count
+        return self.failed_count / finished if finished else 0.0
+
+    @property
+    def average_processing_seconds(self) -> float:
+        return self.processing_seconds / self.processed_count if self.processed_count else 0.0
 
 
 @dataclass(frozen=True)

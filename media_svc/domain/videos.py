@@ -42,6 +42,15 @@ class QualityWarning:
 
 
 @dataclass(frozen=True)
+class VideoModerationFlag:
+    """A blocklisted term that flagged the video's metadata, with the reason stored."""
+
+    field: str
+    term: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Video:
     """One row of `media.videos`, as much as the status view needs."""
 
@@ -55,6 +64,8 @@ class Video:
     published_at: datetime | None = None
     failure_reason: str | None = None
     quality_warnings: tuple[QualityWarning, ...] = field(default_factory=tuple)
+    moderation_flags: tuple[VideoModerationFlag, ...] = field(default_factory=tuple)
+    duration_seconds: float | None = None
 
 
 class VideoRepository(Protocol):

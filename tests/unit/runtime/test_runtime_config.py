@@ -132,7 +132,8 @@ def test_env_example_lists_every_variable_with_its_default() -> None:
             entries[name] = value
             # Every variable is explained by the comment just above it.
             assert lines[index - 1].startswith("# "), name
-    assert set(entries) == set(DEFAULTS) | {"MILVUS_URL"}
+    # Services add their own variables (media_svc.settings); the shared ones must all be here.
+    assert set(DEFAULTS) | {"MILVUS_URL"} <= set(entries)
     for name, default in DEFAULTS.items():
         assert entries[name] == default, name
     # The example itself must be a valid configuration.
