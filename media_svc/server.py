@@ -11,7 +11,7 @@ from reels.media.v1 import media_service_pb2, media_service_pb2_grpc
 
 from media_svc.adapters.media_probe import PyAVProber
 from media_svc.adapters.metadata_cache import MetadataCache
-from media_svc.adapters.object_store import ObjectStore
+from media_svc.adapters.object_store import ObjectStore, apply_bucket_access
 from media_svc.adapters.outbox import OutboxRelay
 from media_svc.adapters.pipeline_probes import PipelineProbe
 from media_svc.adapters.postgres_uploads import PostgresUploadSessions, PostgresUploadVideos
@@ -81,6 +81,8 @@ async def create_server(config: Config, settings: MediaSettings | None = None) -
     for topic, message_type in TOPIC_TYPES.items():
         bus.register(topic, message_type)
     store = ObjectStore(config)
+    if settings.manage_bucket_access:
+        await apply_bucket_access(config)
     keys = MediaKeys.from_config(config)
     uploads = build_upload_service(config, settings, pool, redis)
     catalogue = Catalogue(

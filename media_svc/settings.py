@@ -31,6 +31,8 @@ DEFAULTS: Mapping[str, str] = {
     "EMBEDDING_RETRY_INTERVAL_SECONDS": "30",
     "VIDEO_PURGE_GRACE_SECONDS": "86400",
     "VIDEO_PURGE_INTERVAL_SECONDS": "300",
+    "MEDIA_MANAGE_BUCKET_ACCESS": "true",
+    "TRANSCODE_PROGRESS_INTERVAL_SECONDS": "0.5",
 }
 
 # S3 refuses parts under 5 MiB (except the last) and over 5 GiB.
@@ -66,6 +68,10 @@ class MediaSettings:
     embedding_retry_interval_s: float = 30.0
     purge_grace_s: float = 86_400.0
     purge_interval_s: float = 300.0
+    # Local stacks let media_svc set the bucket's public-read policy and CORS rules itself.
+    manage_bucket_access: bool = True
+    # How often a running job writes its progress to the catalogue.
+    progress_interval_s: float = 0.5
 
     def public_url(self, key: str) -> str:
         """The URL players and clients fetch an object from (the CDN in front of the store)."""
@@ -100,6 +106,8 @@ class MediaSettings:
             embedding_retry_interval_s=env.number("EMBEDDING_RETRY_INTERVAL_SECONDS", 0.1, 86400),
             purge_grace_s=env.number("VIDEO_PURGE_GRACE_SECONDS", 0.0, 90 * 86400.0),
             purge_interval_s=env.number("VIDEO_PURGE_INTERVAL_SECONDS", 0.1, 86400.0),
+            manage_bucket_access=env.boolean("MEDIA_MANAGE_BUCKET_ACCESS"),
+            progress_interval_s=env.number("TRANSCODE_PROGRESS_INTERVAL_SECONDS", 0.05, 60.0),
         )
 
 

@@ -148,6 +148,7 @@ async def build_worker(config: Config, settings: MediaSettings) -> tuple[Worker,
         ),
         embedder,
         timeout_s=config.video_transcoding_timeout_seconds,
+        progress_interval_s=settings.progress_interval_s,
         backoff_s=lambda attempt: settings.retry_backoff_s * 2 ** (attempt - 1),
     )
     worker = Worker(

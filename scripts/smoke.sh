@@ -29,6 +29,31 @@ expect 404 "unknown video" "${auth[@]}" "$gateway/api/v1/reels/$unknown/status"
 expect 400 "malformed video id" "${auth[@]}" "$gateway/api/v1/reels/not-a-uuid/status"
 expect 401 "no token" "$gateway/api/v1/reels/$unknown/status"
 expect 200 "video-processing health" "$gateway/health/video-processing"
+
+# Upload a real clip through the gateway and watch it publish, then play it with ffprobe.
+clip=$(mktemp --suffix=.mp4)
+.venv/bin/python -c "import sys; from pathlib import Path; from tests.support.clips import \
+make_clip; make_clip(Path(sys.argv[1]), 720, 1280, 4.0)" "$clip"
+video_id=$(curl -s "${auth[@]}" -F "file=@$clip" -F title="smoke test" -F hashtags="#smoke" \
+  "$gateway/api/v1/reels/upload" | .venv/bin/python -c "import json,sys; print(json.load(sys.stdin)['video_id'])")
+rm -f "$clip"
+state=""
+for _ in $(seq 1 120); do
+  state=$(curl -s "${auth[@]}" "$gateway/api/v1/reels/$video_id/status" \
+    | .venv/bin/python -c "import json,sys; print(json.load(sys.stdin)['status'])")
+  [[ $state == VIDEO_STATUS_PUBLISHED || $state == VIDEO_STATUS_FAILED ]] && break
+  sleep 1
+done
+if [[ $state == VIDEO_STATUS_PUBLISHED ]]; then
+  echo "ok    uploaded $video_id and it was published"
+  master="${S3_ENDPOINT_URL:-http://127.0.0.1:8333}/${S3_BUCKET_VIDEO:-videos}/videos/$video_id/master.m3u8"
+  rungs=$(ffprobe -v error -select_streams v -show_entries stream=height -of csv=p=0 "$master" | sort -u | xargs)
+  if [[ $rungs == "1280 640 854" ]]; then echo "ok    HLS plays in ffprobe at heights $rungs"
+  else echo "FAIL  HLS rungs seen by ffprobe: '$rungs'"; failures=$((failures + 1)); fi
+else
+  echo "FAIL  upload $video_id ended as '$state'"
+  failures=$((failures + 1))
+fi
 make status
 make down
 trap - EXIT

@@ -1,10 +1,4 @@
-"""The multipart/form-data door: a raw form body, streamed chunk by chunk, into the pipeline.
-
-Envoy's transcoder hands the service the raw request body as a stream of HttpBody
-messages; the first carries the Content-Type with the boundary. python-multipart's push
-parser splits it without ever holding more than a chunk: text fields are collected (each
-bounded), the `file` part's bytes go straight to the upload's spool file.
-"""
+"""The multipart/form-data door: a raw form body, parsed as it streams, into the pipeline."""
 
 from __future__ import annotations
 
@@ -205,6 +199,10 @@ def boundary_of(content_type: str) -> bytes:
     return boundary
 
 
+# Envoy's transcoder hands the service the raw request body as a stream of HttpBody
+# messages; the first carries the Content-Type with the boundary. python-multipart's push
+# parser splits it without holding more than a chunk: text fields are collected (each
+# bounded), the `file` part's bytes go straight to the upload's spool file.
 async def receive_multipart(
     uploads: UploadService, creator_id: str, body: AsyncIterator[tuple[str, bytes]]
 ) -> Accepted:

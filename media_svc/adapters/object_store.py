@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
@@ -135,3 +136,55 @@ class MediaObjects:
                 self._client.delete_objects, Bucket=self._bucket, Delete={"Objects": batch}
             )
         return len(keys)
+
+
+# What players fetch without credentials: playlists, manifests, segments, images. Originals
+# ("videos/{id}/original", no extension) match none of these and stay private.
+PUBLIC_SUFFIXES = ("m3u8", "mpd", "m4s", "mp4", "jpg", "gif")
+
+
+def public_read_policy(bucket: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PublicRenditions",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": [f"arn:aws:s3:::{bucket}/videos/*.{ext}" for ext in PUBLIC_SUFFIXES],
+            }
+        ],
+    }
+
+
+def bucket_cors_rules() -> dict:
+    """Web players on other origins fetch segments directly (hls.js, dash.js), and browsers
+    PUT resumable-upload parts to presigned URLs (they read each part's ETag back)."""
+    return {
+        "CORSRules": [
+            {
+                "AllowedOrigins": ["*"],
+                "AllowedMethods": ["GET", "HEAD", "PUT"],
+                "AllowedHeaders": ["*"],
+                "ExposeHeaders": ["Content-Length", "Content-Range", "ETag"],
+                "MaxAgeSeconds": 600,
+            }
+        ]
+    }
+
+
+async def apply_bucket_access(config: Config) -> None:
+    """Makes renditions publicly readable (and CORS-enabled) while originals stay private.
+
+    Local stacks call this at start; in production the bucket's policy is infrastructure's
+    (MEDIA_MANAGE_BUCKET_POLICY=false) and the CDN reads the bucket with its own identity.
+    """
+    client = s3_client(config)
+    bucket = config.s3_bucket_video
+    await asyncio.to_thread(
+        client.put_bucket_policy, Bucket=bucket, Policy=json.dumps(public_read_policy(bucket))
+    )
+    await asyncio.to_thread(
+        client.put_bucket_cors, Bucket=bucket, CORSConfiguration=bucket_cors_rules()
+    )

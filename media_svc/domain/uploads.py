@@ -1,13 +1,4 @@
-"""Uploads: three doors (gRPC stream, multipart form, presigned direct upload), one pipeline.
-
-Every door takes a daily-quota slot for the authenticated creator, validates and
-moderates the metadata, gets the bytes onto local disk (spooled in chunks, or fetched
-back from the object store for a direct upload), validates them with the media prober,
-keeps the original under `videos/{video_id}/original` and moves the video from
-`uploading` to `processing` with its `video.uploaded` event. Whatever rejects an upload
-(bad media, too big, refused metadata, a cancelled client, a failing store) leaves no
-object, no row and no session behind, and gives the quota slot back.
-"""
+"""Uploads: three doors (gRPC stream, multipart form, presigned direct upload), one pipeline."""
 
 from __future__ import annotations
 
@@ -341,7 +332,17 @@ class _Leftovers:
 
 
 class UploadService:
-    """The upload pipeline the three doors share."""
+    """The upload pipeline the three doors share.
+
+    Every door takes a daily-quota slot for the authenticated creator, validates and
+    moderates the metadata, gets the bytes onto local disk (spooled in chunks, or fetched
+    back from the object store for a direct upload), validates them with the prober,
+    keeps the original under `videos/{video_id}/original` and moves the video from
+    `uploading` to `processing` together with its `video.uploaded` event. Whatever
+    rejects an upload (bad media, too big, refused metadata, a cancelled client, a
+    failing store) leaves no object, no row and no session behind, and gives the quota
+    slot back.
+    """
 
     def __init__(
         self,

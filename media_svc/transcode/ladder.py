@@ -27,7 +27,7 @@ class Rung:
 
 
 def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
+    return max(2, round(value / 2) * 2)
 
 
 def scaled_size(width: int, height: int, short_side: int) -> tuple[int, int]:
@@ -54,8 +54,9 @@ def plan_ladder(info: MediaInfo, *, include_hevc: bool = False) -> list[Rung]:
             Rung(f"{target}p", width, height, round(kbps * fps_factor), round(peak * fps_factor))
         )
     if not rungs:
-        # Smaller than the smallest rung: keep its size, scale the bitrate by its area.
-        width, height = _even(info.width), _even(info.height)
+        # Smaller than the smallest rung: keep its size (down to even numbers, which 4:2:0
+        # needs), scale the bitrate by its area.
+        width, height = max(2, info.width // 2 * 2), max(2, info.height // 2 * 2)
         base_short, base_kbps, base_peak = _H264_RUNGS[-1]
         base_area = base_short * base_short * 16 / 9
         share = min(1.0, width * height / base_area)

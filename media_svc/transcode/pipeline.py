@@ -96,7 +96,7 @@ def transcode(
     return run.execute()
 
 
-def _encoder_threads(ladder: list[Rung], requested: int) -> dict[str, int]:
+def split_encoder_threads(ladder: list[Rung], requested: int) -> dict[str, int]:
     """Encoder threads per rung: `requested` each, or (0) the CPUs shared by pixel count.
 
     x264's own default (1.5 threads per CPU for every encoder) oversubscribes a small
@@ -105,7 +105,7 @@ def _encoder_threads(ladder: list[Rung], requested: int) -> dict[str, int]:
     """
     if requested > 0:
         return {rung.name: requested for rung in ladder}
-    budget = (os.cpu_count() or 2) + 1
+    budget = len(os.sched_getaffinity(0)) + 1  # the CPUs this process may really use
     pixels = sum(rung.width * rung.height for rung in ladder)
     return {rung.name: max(1, round(budget * rung.width * rung.height / pixels)) for rung in ladder}
 
@@ -207,7 +207,7 @@ class _Transcode:
         color = {}
         if codec.color_primaries in _SDR_PRIMARIES:
             color = {"color_primaries": codec.color_primaries, "colorspace": codec.colorspace}
-        threads = _encoder_threads(self.ladder, self.encoder_threads)
+        threads = split_encoder_threads(self.ladder, self.encoder_threads)
         for rung in self.ladder:
             directory = self.out_dir / rung.name
             directory.mkdir(exist_ok=True)
@@ -251,7 +251,9 @@ class _Transcode:
                 # Like the ffmpeg CLI, live with a damaged packet or two, not with many.
                 self.decode_errors += 1
                 if self.decode_errors > MAX_DECODE_ERRORS:
-                    raise TranscodeError(f"the source has too many damaged frames: {error}")
+                    raise TranscodeError(
+                        f"the source has too many damaged frames: {error}"
+                    ) from error
                 continue
             for frame in frames:
                 if isinstance(frame, av.VideoFrame):

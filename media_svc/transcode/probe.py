@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,7 +227,7 @@ def _frame_rate(stream: av.video.stream.VideoStream, head_times: list[float]) ->
     rate = stream.average_rate or stream.guessed_rate
     if rate and rate > 0:
         return float(rate)
-    steps = [b - a for a, b in zip(head_times, head_times[1:], strict=False) if b > a]
+    steps = [b - a for a, b in itertools.pairwise(head_times) if b > a]
     return 1.0 / (sum(steps) / len(steps)) if steps else 0.0
 
 

@@ -75,7 +75,10 @@ class _Frames:
             return np.ascontiguousarray(big[: self.height, : self.width])
         if self.pattern == "black_then_content" and t < BLACK_SECONDS:
             return self._black
-        if self.pattern == "frozen_middle" and FROZEN_START_S <= t < FROZEN_START_S + FROZEN_SECONDS:
+        if (
+            self.pattern == "frozen_middle"
+            and FROZEN_START_S <= t < FROZEN_START_S + FROZEN_SECONDS
+        ):
             return self._panned(round(FROZEN_START_S * self.fps))
         return self._panned(index)
 

@@ -38,7 +38,8 @@ async def stub(media_server):
 
 @pytest.fixture(scope="module")
 def portrait_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_clip(tmp_path_factory.mktemp("clips") / "portrait.mp4", 360, 640, 4.0)
+    # Long enough that a transcode spans several progress reports even on a busy machine.
+    return make_clip(tmp_path_factory.mktemp("clips") / "portrait.mp4", 360, 640, 8.0)
 
 
 @pytest.fixture
