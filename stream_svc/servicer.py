@@ -1,9 +1,15 @@
-"""StreamService over gRPC: proto in, domain call, proto out."""
+"""StreamService over gRPC: one servicer composed of its two halves.
+
+Playback (manifests, segment redirects, bandwidth) and engagement (events, likes, shares,
+comments, analytics, the facts other services read) share nothing but the service name,
+so each half lives in its own module with its own dependencies.
+"""
 
 from __future__ import annotations
 
-from reels.stream.v1 import stream_service_pb2_grpc
+from stream_svc.engagement_rpcs import EngagementRpcs
+from stream_svc.playback_rpcs import PlaybackRpcs
 
 
-class StreamServicer(stream_service_pb2_grpc.StreamServiceServicer):
-    """No RPC is implemented yet: every method answers UNIMPLEMENTED (its issue builds it)."""
+class StreamServicer(PlaybackRpcs, EngagementRpcs):
+    """Every StreamService RPC; an RPC neither half implements answers UNIMPLEMENTED."""

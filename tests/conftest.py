@@ -179,7 +179,7 @@ async def media_server(config: Config) -> AsyncIterator[ReelsServer]:
 async def stream_server(config: Config) -> AsyncIterator[ReelsServer]:
     from stream_svc.server import create_server
 
-    server = await _started(create_server(config.replace(service_name="stream_svc")))
+    server = await _started(await create_server(config.replace(service_name="stream_svc")))
     yield server
     await server.stop(grace=1)
 

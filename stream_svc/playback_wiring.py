@@ -1,0 +1,10 @@
+"""Builds the playback half of stream_svc."""
+
+from __future__ import annotations
+
+from reels_runtime.config import Config
+from stream_svc.wiring import Part, Shared
+
+
+async def build_playback(config: Config, shared: Shared) -> Part:
+    return Part(deps=None)
