@@ -8,6 +8,7 @@ from fractions import Fraction
 import numpy as np
 
 from media_svc.transcode.analysis import QualityWarning
+from media_svc.transcode.images import encode_jpeg
 
 
 class TranscodeError(Exception):
@@ -69,8 +70,6 @@ class SampledFrame:
     rgb: np.ndarray = field(repr=False)
 
     def jpeg(self, quality: int = 90) -> bytes:
-        from media_svc.transcode.images import encode_jpeg  # images imports av; keep this light
-
         return encode_jpeg(self.rgb, quality)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import struct
 from fractions import Fraction
@@ -101,6 +102,8 @@ def make_clip(
 ) -> Path:
     """Writes a real clip: `pattern` frames at `fps`, a 440 Hz tone when `audio`."""
     encoder, options = _VIDEO_ENCODERS[codec]
+    if codec == "av1":
+        os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its banner unless told not to
     container_options = {"movflags": "+faststart"} if faststart else {}
     frames = _Frames(width, height, fps, pattern, seed)
     count = max(1, round(seconds * fps))

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from media_svc.transcode import MediaInfo, Rung, TranscodeResult, plan_ladder, probe, transcode
 from tests.support.clips import make_clip
-
-
-@dataclass(frozen=True)
-class Transcoded:
-    source: Path
-    info: MediaInfo
-    ladder: list[Rung]
-    out: Path
-    result: TranscodeResult
-    progress: list[float]
+from tests.unit.transcode.transcoded import Transcoded, transcode_clip
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +18,7 @@ def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def clip(clip_dir: Path) -> Callable[..., Path]:
-    """make_clip, cached by its arguments for the session."""
+    """make_clip, cached by file name for the session."""
     cache: dict[str, Path] = {}
 
     def make(name: str, *args: object, **kwargs: object) -> Path:
@@ -40,23 +29,15 @@ def clip(clip_dir: Path) -> Callable[..., Path]:
     return make
 
 
-def _transcode(source: Path, out: Path, *, include_hevc: bool = False) -> Transcoded:
-    info = probe(source)
-    ladder = plan_ladder(info, include_hevc=include_hevc)
-    progress: list[float] = []
-    result = transcode(source, out, ladder, progress=progress.append)
-    return Transcoded(source, info, ladder, out, result, progress)
-
-
 @pytest.fixture(scope="session")
 def portrait(clip: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Transcoded:
     """9:16 360x640, 4 s, with sound: the usual upload, below 480p so one rung."""
     source = clip("portrait.mp4", 360, 640, 4.0)
-    return _transcode(source, tmp_path_factory.mktemp("portrait"))
+    return transcode_clip(source, tmp_path_factory.mktemp("portrait"))
 
 
 @pytest.fixture(scope="session")
 def landscape(clip: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory) -> Transcoded:
     """16:9 854x480, 5 s, with sound: two rungs (480p and 360p) whose segments must align."""
     source = clip("landscape.mp4", 854, 480, 5.0)
-    return _transcode(source, tmp_path_factory.mktemp("landscape"))
+    return transcode_clip(source, tmp_path_factory.mktemp("landscape"))

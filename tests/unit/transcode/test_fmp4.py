@@ -10,7 +10,7 @@ import pytest
 
 from media_svc.transcode import Segment, fmp4
 from media_svc.transcode.manifests import average_bandwidth, peak_bandwidth, target_duration
-from tests.unit.transcode.conftest import Transcoded
+from tests.unit.transcode.transcoded import Transcoded
 
 
 def test_avc_codecs_string() -> None:

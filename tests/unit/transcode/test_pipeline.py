@@ -14,6 +14,7 @@ import pytest
 from mpegdash.parser import MPEGDASHParser
 
 from media_svc.transcode import (
+    InvalidMedia,
     Rung,
     TranscodeCancelled,
     plan_ladder,
@@ -22,8 +23,8 @@ from media_svc.transcode import (
     validate_outputs,
 )
 from media_svc.transcode.images import fit_within
-from tests.support.clips import _Frames, make_clip
-from tests.unit.transcode.conftest import Transcoded, _transcode
+from tests.support.clips import _Frames, make_clip, make_hls_playlist
+from tests.unit.transcode.transcoded import Transcoded, transcode_clip
 
 
 def _coarse_difference(frame: av.VideoFrame, rgb: np.ndarray) -> float:
@@ -186,7 +187,7 @@ def test_audio_and_video_start_together(landscape: Transcoded, tmp_path: Path) -
     assert first_sound + priming == pytest.approx(first_picture, abs=0.001)
 
 
-def test_validate_outputs_accepts_a_good_transcode(landscape: Transcoded) -> None:
+def test_validate_outputs_accepts_a_goodtranscode_clip(landscape: Transcoded) -> None:
     validate_outputs(landscape.out, landscape.result, landscape.info, landscape.ladder)
 
 
@@ -240,7 +241,7 @@ def test_clean_moving_clip_has_no_picture_warnings(portrait: Transcoded) -> None
 
 def test_clip_without_audio(clip: Callable[..., Path], tmp_path: Path) -> None:
     source = clip("silent.mp4", 360, 640, 2.0, audio=False)
-    done = _transcode(source, tmp_path)
+    done = transcode_clip(source, tmp_path)
     assert done.result.audio is None
     master = m3u8.load(str(tmp_path / "master.m3u8"))
     assert not master.media and master.playlists[0].stream_info.codecs.startswith("avc1")
@@ -253,7 +254,7 @@ def test_clip_without_audio(clip: Callable[..., Path], tmp_path: Path) -> None:
 
 def test_small_low_frame_rate_clip_keeps_its_size(clip_dir: Path, tmp_path: Path) -> None:
     source = make_clip(clip_dir / "tiny.mp4", 256, 144, 3.0, fps=10)
-    done = _transcode(source, tmp_path)
+    done = transcode_clip(source, tmp_path)
     assert [(r.width, r.height) for r in done.result.renditions] == [(256, 144)]
     kinds = {warning.kind for warning in done.result.warnings}
     assert {"low_resolution", "low_frame_rate"} <= kinds
@@ -263,7 +264,7 @@ def test_small_low_frame_rate_clip_keeps_its_size(clip_dir: Path, tmp_path: Path
 
 def test_rotated_phone_clip_comes_out_upright(clip_dir: Path, tmp_path: Path) -> None:
     source = make_clip(clip_dir / "sideways.mp4", 640, 360, 1.0, rotation=90, audio=False)
-    done = _transcode(source, tmp_path)
+    done = transcode_clip(source, tmp_path)
     assert [(r.width, r.height) for r in done.result.renditions] == [(360, 640)]
     (thumbnail,) = _decode_video(tmp_path / "thumbnail.jpg")
     stored = _Frames(640, 360, 30, "moving", 1).frame(0)
@@ -274,7 +275,7 @@ def test_rotated_phone_clip_comes_out_upright(clip_dir: Path, tmp_path: Path) ->
 
 def test_hevc_rung_and_other_source_codecs(clip_dir: Path, tmp_path: Path) -> None:
     source = make_clip(clip_dir / "vp9.webm", 360, 640, 2.0, codec="vp9", container="webm")
-    done = _transcode(source, tmp_path, include_hevc=True)
+    done = transcode_clip(source, tmp_path, include_hevc=True)
     hevc, h264 = done.result.renditions
     assert hevc.codec == "hevc" and hevc.codecs.startswith("hvc1.1.")
     assert h264.codec == "h264" and (hevc.width, hevc.height) == (h264.width, h264.height)
@@ -316,6 +317,13 @@ def test_frame_analysis_flags_what_it_sees(
         assert warning.end_seconds == pytest.approx(end, abs=0.15)
     others = {w.kind for w in result.warnings} - {kind, "no_audio"}
     assert not others & {"blur", "black_frames", "frozen_frames"}, result.warnings
+
+
+@pytest.mark.security
+def test_transcode_also_refuses_what_probe_refuses(tmp_path: Path) -> None:
+    playlist = make_hls_playlist(tmp_path / "list.mp4", "http://127.0.0.1:9/segment.ts")
+    with pytest.raises(InvalidMedia, match="HLS playlist"):
+        transcode(playlist, tmp_path / "out", _SMALL)
 
 
 def test_cancel_stops_promptly(clip: Callable[..., Path], tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from media_svc.transcode import OutputInvalid, Rung, validate_outputs
-from tests.unit.transcode.conftest import Transcoded
+from tests.unit.transcode.transcoded import Transcoded
 
 
 @pytest.fixture
