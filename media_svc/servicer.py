@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import grpc
 from google.api import httpbody_pb2
-from google.protobuf import duration_pb2, timestamp_pb2
 from reels.common.v1 import video_pb2
 from reels.media.v1 import media_service_pb2 as media_pb2
 from reels.media.v1 import media_service_pb2_grpc as media_grpc
@@ -74,22 +72,6 @@ _QUALITY_WARNING_KINDS = {
 }
 
 
-def _timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
-def _seconds(value: float | None) -> duration_pb2.Duration | None:
-    if value is None:
-        return None
-    span = duration_pb2.Duration()
-    span.FromNanoseconds(round(value * 1e9))
-    return span
-
-
 def _status_response(video: Video) -> media_pb2.GetVideoStatusResponse:
     return media_pb2.GetVideoStatusResponse(
         video_id=str(video.video_id),
@@ -102,8 +84,8 @@ def _status_response(video: Video) -> media_pb2.GetVideoStatusResponse:
             video_pb2.QualityWarning(
                 kind=_QUALITY_WARNING_KINDS.get(warning.kind, 0),
                 message=warning.message,
-                start_offset=_seconds(warning.start_seconds),
-                end_offset=_seconds(warning.end_seconds),
+                start_offset=event_builders.duration(warning.start_seconds),
+                end_offset=event_builders.duration(warning.end_seconds),
             )
             for warning in video.quality_warnings
         ],
@@ -111,10 +93,10 @@ def _status_response(video: Video) -> media_pb2.GetVideoStatusResponse:
             media_pb2.ModerationFlag(field=flag.field, term=flag.term, reason=flag.reason)
             for flag in video.moderation_flags
         ],
-        duration=_seconds(video.duration_seconds),
-        create_time=_timestamp(video.created_at),
-        update_time=_timestamp(video.updated_at),
-        publish_time=_timestamp(video.published_at),
+        duration=event_builders.duration(video.duration_seconds),
+        create_time=event_builders.timestamp(video.created_at),
+        update_time=event_builders.timestamp(video.updated_at),
+        publish_time=event_builders.timestamp(video.published_at),
     )
 
 
@@ -128,7 +110,9 @@ def _health_response(health: PipelineHealth) -> media_pb2.GetVideoProcessingHeal
         cdn_reachable=health.probes.cdn_reachable,
         processed_count=health.probes.processed_count,
         failure_rate=health.probes.failure_rate,
-        average_processing_duration=_seconds(health.probes.average_processing_seconds),
+        average_processing_duration=event_builders.duration(
+            health.probes.average_processing_seconds
+        ),
     )
     response.check_time.GetCurrentTime()
     return response
@@ -272,7 +256,7 @@ class MediaServicer(media_grpc.MediaServiceServicer):
                 media_pb2.UploadPart(part_number=part.part_number, url=part.url)
                 for part in grant.parts
             ],
-            expire_time=_timestamp(session.expires_at),
+            expire_time=event_builders.timestamp(session.expires_at),
         )
 
     async def CompleteUploadSession(
@@ -309,7 +293,7 @@ class MediaServicer(media_grpc.MediaServiceServicer):
         return media_pb2.DeleteVideoResponse(
             video_id=str(deletion.video_id),
             status=video_pb2.VIDEO_STATUS_DELETED,
-            purge_time=_timestamp(deletion.purge_at),
+            purge_time=event_builders.timestamp(deletion.purge_at),
         )
 
     async def UpdateVideo(
@@ -352,8 +336,8 @@ class MediaServicer(media_grpc.MediaServiceServicer):
                     title=letter.title,
                     reason=letter.reason,
                     attempts=letter.attempts,
-                    last_error_time=_timestamp(letter.last_error_at),
-                    create_time=_timestamp(letter.first_failed_at),
+                    last_error_time=event_builders.timestamp(letter.last_error_at),
+                    create_time=event_builders.timestamp(letter.first_failed_at),
                     replay_count=letter.replay_count,
                 )
                 for letter in page

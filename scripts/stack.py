@@ -18,9 +18,9 @@ import grpc
 from botocore.exceptions import BotoCoreError, ClientError
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from media_svc.adapters.object_store import s3_client
 from reels_runtime import localstack
 from reels_runtime.config import Config, ConfigError
+from reels_runtime.object_store import s3_client
 
 REPO = Path(__file__).resolve().parent.parent
 VAR = REPO / "var"

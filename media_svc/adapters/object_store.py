@@ -7,29 +7,10 @@ import json
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-import boto3
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reels_runtime.config import Config
-
-
-def s3_client(config: Config, timeout_s: float = 5.0):
-    """A boto3 S3 client with bounded timeouts, so a stopped store fails fast."""
-    return boto3.client(
-        "s3",
-        endpoint_url=config.s3_endpoint_url,
-        aws_access_key_id=config.s3_access_key_id,
-        aws_secret_access_key=config.s3_secret_access_key,
-        region_name=config.s3_region,
-        config=BotoConfig(
-            connect_timeout=timeout_s,
-            read_timeout=timeout_s,
-            retries={"max_attempts": 1},
-            s3={"addressing_style": "path"},
-            signature_version="s3v4",
-        ),
-    )
+from reels_runtime.object_store import s3_client
 
 
 class ObjectStore:

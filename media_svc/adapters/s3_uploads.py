@@ -8,15 +8,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import boto3
 from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from media_svc.domain.uploads import StoredPart, StoreUnavailable, UploadTooLarge
 from media_svc.domain.videos import InvalidArgument
 from reels_runtime.config import Config
+from reels_runtime.object_store import s3_client
 
 _T = TypeVar("_T")
 _CHUNK = 1024 * 1024
@@ -26,20 +25,7 @@ _GONE = frozenset({"NoSuchUpload", "NoSuchKey", "404"})
 
 
 def _client(config: Config, endpoint_url: str, timeout_s: float) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint_url,
-        aws_access_key_id=config.s3_access_key_id,
-        aws_secret_access_key=config.s3_secret_access_key,
-        region_name=config.s3_region,
-        config=BotoConfig(
-            connect_timeout=min(timeout_s, 5.0),
-            read_timeout=timeout_s,
-            retries={"max_attempts": 3, "mode": "standard"},
-            s3={"addressing_style": "path"},
-            signature_version="s3v4",
-        ),
-    )
+    return s3_client(config, timeout_s=timeout_s, endpoint_url=endpoint_url, max_attempts=3)
 
 
 def _code(error: ClientError) -> str:

@@ -14,9 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import psycopg
-from botocore.config import Config as BotoConfig
 from psycopg.rows import dict_row
 from redis.asyncio import Redis
 from reels.common.v1 import events_pb2
@@ -26,6 +24,7 @@ from media_svc.redis_keys import MediaKeys
 from media_svc.settings import MediaSettings
 from reels_runtime import localstack
 from reels_runtime.config import Config
+from reels_runtime.object_store import s3_client as runtime_s3_client
 from reels_runtime.server import ReelsServer
 from tests.support import clips
 from tests.support.processes import http_status, running, wait_until
@@ -118,14 +117,7 @@ class Clips:
 
 
 def s3_client(config: Config) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=config.s3_endpoint_url,
-        aws_access_key_id=config.s3_access_key_id,
-        aws_secret_access_key=config.s3_secret_access_key,
-        region_name=config.s3_region,
-        config=BotoConfig(s3={"addressing_style": "path"}, signature_version="s3v4"),
-    )
+    return runtime_s3_client(config, timeout_s=30.0)
 
 
 def object_keys(config: Config, prefix: str = "videos/") -> set[str]:
