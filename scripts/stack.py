@@ -47,7 +47,7 @@ class Component:
 
     name: str
     command: str
-    kind: str  # "grpc", "http", "s3" or "envoy": which health check applies
+    kind: str  # "grpc", "http", "s3", "cdn" or "envoy": which health check applies
     address: str
     environment: tuple[tuple[str, str], ...] = ()
 
@@ -74,6 +74,12 @@ def components(config: Config) -> list[Component]:
     )
     s3_address = f"127.0.0.1:{weed_port(config)}"
     result = [Component("seaweedfs", shlex.join(weed), "s3", s3_address)]
+    # The CDN stand-in: a caching Envoy in front of SeaweedFS on CDN_URL's port. It can be
+    # stopped on its own (`supervisorctl stop cdn`): stream_svc then redirects to the origin.
+    cdn = urllib.parse.urlsplit(config.cdn_url)
+    cdn_address = f"{cdn.hostname}:{cdn.port or 80}"
+    cdn_command = shlex.join(localstack.envoy_command(RUN / "cdn.yaml"))
+    result.append(Component("cdn", cdn_command, "cdn", cdn_address))
     for name, variable, metrics_port in SERVICES:
         address = getattr(config, variable.lower())
         environment = (
@@ -198,6 +204,9 @@ def check_health(part: Component, config: Config) -> tuple[bool, str]:
     if part.kind == "http":
         code = _http_status(f"http://{part.address}/metrics")
         return code == 200, f"metrics HTTP {code}"
+    if part.kind == "cdn":
+        code = _http_status(f"http://{part.address}/healthz")
+        return code == 200, f"/healthz HTTP {code}"
     if part.kind == "s3":
         # A signed HEAD on the bucket: S3 answers and `weed mini -bucket` has created it.
         try:
@@ -227,6 +236,12 @@ def up(config: Config) -> int:
     _write_s3_identities(config)
     subprocess.run(
         [str(BIN / "python"), "-m", "reels_runtime.envoy_config", "--out", str(RUN / "envoy.yaml")],
+        check=True,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [str(BIN / "python"), "-m", "reels_runtime.cdn_config", "--out", str(RUN / "cdn.yaml")],
         check=True,
         cwd=REPO,
         stdout=subprocess.DEVNULL,
