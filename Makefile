@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 # `make token USER=bob`: only a USER given on the command line counts, not the login name.
 TOKEN_USER := $(if $(filter command line,$(origin USER)),$(USER),alice)
 
-.PHONY: help venv protos check-gen keys migrate up down status token test lint format bench
+.PHONY: help venv protos check-gen keys migrate models up down status token test lint format bench security
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -41,7 +41,15 @@ keys: $(STAMP) ## create the local development signing key (var/keys) if missing
 migrate: $(STAMP) ## create the database if missing and apply PostgreSQL + ClickHouse migrations
 	$(PY) -m reels_runtime.migrate --create-database --postgres --clickhouse
 
-up: protos keys migrate ## bring the whole mesh up in the background and wait until healthy
+# The exported SavedModels are git-ignored; the stamp re-exports them when their code changes.
+MODELS_STAMP := models/.exported
+$(MODELS_STAMP): $(STAMP) $(wildcard embed_models/*.py)
+	$(PY) -m embed_models.export --out models --dim 256
+	touch $(MODELS_STAMP)
+
+models: $(MODELS_STAMP) ## export the video encoder and ranking SavedModels into models/
+
+up: protos keys migrate models ## bring the whole mesh up in the background and wait until healthy
 	$(PY) scripts/stack.py up
 
 down: ## stop exactly what `make up` started
@@ -66,6 +74,14 @@ format: $(STAMP) ## apply ruff and buf formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/buf format -w
+
+# bandit over our own code (generated stubs, vendored protos and tests excluded): no
+# high-severity finding allowed; then every test marked `security` (auth matrix,
+# object-level authorization, hostile uploads).
+BANDIT_ARGS := -q -r . -x ./.venv,./gen,./tests,./third_party,./var,./build -lll
+security: $(STAMP) ## bandit (no high-severity finding) and the tests marked `security`
+	$(VENV)/bin/bandit $(BANDIT_ARGS)
+	$(PY) -m pytest -m security
 
 bench: $(STAMP) ## run the benchmarks in bench/ (prints figures; not a test)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -12,8 +12,9 @@ Prints:
   * after the restore: the same for the switch back up to the top rung;
 for hls.js as shipped and with a faster bandwidth estimate.
 
-Chromium is Debian's (`apt-get install chromium`); playwright-core and hls.js come from
-npm into var/bench/abr (installed on first run).
+Chromium is Debian's (`scripts/ensure_system_packages.sh` installs it); playwright-core and
+hls.js are the versions the browser tests pin (tests/browser/package-lock.json), installed
+by `npm ci` into var/browser on first use.
 
     .venv/bin/python bench/bench_abr.py [--seconds 75] [--video-id ID] [--drop-kbps N]
 """
@@ -44,10 +45,10 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from tests.support.browser import ensure_node_modules  # noqa: E402
 from tests.support.clips import make_clip  # noqa: E402
 
 GATEWAY = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080")
-MODULES = REPO / "var" / "bench" / "abr"
 HD_SHORT_SIDE = 720
 
 
@@ -59,20 +60,6 @@ def _auth(*args: str) -> str:
         text=True,
         cwd=REPO,
     ).stdout.strip()
-
-
-def ensure_node_modules() -> Path:
-    modules = MODULES / "node_modules"
-    if not (modules / "playwright-core").is_dir() or not (modules / "hls.js").is_dir():
-        MODULES.mkdir(parents=True, exist_ok=True)
-        print(f"installing playwright-core and hls.js into {MODULES} (npm)")
-        subprocess.run(
-            ["npm", "install", "--prefix", str(MODULES), "--no-audit", "--no-fund",
-             "playwright-core@1", "hls.js@1"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-    return modules
 
 
 async def publish(seconds: float) -> str:

@@ -88,6 +88,10 @@ class Client:
     sessions: int = 0
     events: int = 0
     rejected: int = 0
+    # Events (and POSTs) refused whole with 429 while the consumers were too far behind.
+    refused: int = 0
+    refused_posts: int = 0
+    backoff_s: float = 0.0
     lags: list[float] = field(default_factory=list)
     last_seen: float = 0.0
 
@@ -165,6 +169,17 @@ async def post_batches(
         reply = await http.post(
             f"/api/v1/reels/{client.video_id}/events", json=body, headers=client.headers
         )
+        if reply.status_code == 429:
+            # Backpressure: nothing of the batch was kept; wait as told and post a new one
+            # (an open loop loses the slots it waits through, as a real client would).
+            client.refused += len(body["events"])
+            client.refused_posts += 1
+            wait = min(float(reply.headers.get("retry-after", "1")), max(0.0, until - sent))
+            client.backoff_s += wait
+            await asyncio.sleep(wait)
+            if every:
+                next_slot = max(next_slot, time.monotonic())
+            continue
         reply.raise_for_status()
         result = reply.json()
         client.rejected += len(result.get("rejected_events", []))
@@ -234,6 +249,7 @@ async def run(args: argparse.Namespace) -> None:
                 watch_queryable(stub, service, viewer, clients, done, args.poll)
             )
             cpu_before = await cpu_seconds(http, args.stream_metrics)
+            load_before = os.getloadavg()
             started = time.monotonic()
             until = started + args.seconds
             # With --rate, each client posts one batch per `every` seconds, staggered.
@@ -251,6 +267,7 @@ async def run(args: argparse.Namespace) -> None:
             except TimeoutError:
                 print("WARNING: not every batch became queryable within 300 s")
             cpu_after = await cpu_seconds(http, args.stream_metrics)
+    load_after = os.getloadavg()
     events = sum(c.events for c in clients)
     lags = [lag for c in clients for lag in c.lags]
     last = max((c.last_seen for c in clients), default=started)
@@ -265,6 +282,13 @@ async def run(args: argparse.Namespace) -> None:
         f"{posting_s:.1f} s: {events / posting_s:,.0f} events/s accepted "
         f"({sum(c.rejected for c in clients)} rejected)"
     )
+    refused = sum(c.refused for c in clients)
+    print(
+        f"refused with 429 (backlog over STREAM_EVENTS_MAX_BACKLOG): {refused} events in "
+        f"{sum(c.refused_posts for c in clients)} POSTs "
+        f"({refused / max(1, refused + events):.1%} of the events offered); "
+        f"clients waited {sum(c.backoff_s for c in clients):.1f} s in all per Retry-After"
+    )
     print(
         f"end to end (first POST → last batch queryable in ClickHouse, {last - started:.1f} s): "
         f"{events / (last - started):,.0f} events/s  (goal ≥ 10,000/s)"
@@ -276,6 +300,13 @@ async def run(args: argparse.Namespace) -> None:
             f"the counters (RPC, bus, consumer, polls), i.e. {1 / per_event:,.0f} events/s "
             "per fully used core"
         )
+    print(
+        "load average (1/5/15 min) before "
+        + "/".join(f"{v:.2f}" for v in load_before)
+        + ", after "
+        + "/".join(f"{v:.2f}" for v in load_after)
+        + f" on {os.cpu_count()} CPUs (other work on the machine skews every figure)"
+    )
     if lags:
         print(
             f"post→queryable lag over {len(lags)} batches: p50 {statistics.median(lags):.2f} s  "

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from google.protobuf.message import Message
-from reels.common.v1 import events_pb2
 
-VIDEO_UPLOADED = "video.uploaded"
-VIDEO_PUBLISHED = "video.published"
-VIDEO_UPDATED = "video.updated"
-VIDEO_DELETED = "video.deleted"
+from reels_runtime.topics import TOPIC_TYPES as ALL_TOPIC_TYPES
+from reels_runtime.topics import (
+    VIDEO_DELETED,
+    VIDEO_PUBLISHED,
+    VIDEO_UPDATED,
+    VIDEO_UPLOADED,
+)
+
+__all__ = ["TOPIC_TYPES", "VIDEO_DELETED", "VIDEO_PUBLISHED", "VIDEO_UPDATED", "VIDEO_UPLOADED"]
 
 TOPIC_TYPES: dict[str, type[Message]] = {
-    VIDEO_UPLOADED: events_pb2.VideoUploadedEvent,
-    VIDEO_PUBLISHED: events_pb2.VideoPublishedEvent,
-    VIDEO_UPDATED: events_pb2.VideoUpdatedEvent,
-    VIDEO_DELETED: events_pb2.VideoDeletedEvent,
+    topic: ALL_TOPIC_TYPES[topic]
+    for topic in (VIDEO_UPLOADED, VIDEO_PUBLISHED, VIDEO_UPDATED, VIDEO_DELETED)
 }

@@ -9,6 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 from reels.media.v1 import media_service_pb2, media_service_pb2_grpc
 
+from media_svc.adapters.malware_scan import ClamdScanner
 from media_svc.adapters.media_probe import PyAVProber
 from media_svc.adapters.metadata_cache import MetadataCache
 from media_svc.adapters.object_store import ObjectStore, apply_bucket_access
@@ -56,6 +57,11 @@ def build_upload_service(
             part_size_bytes=settings.upload_part_size_bytes,
             spool_dir=settings.upload_spool_dir,
         ),
+        scanner=ClamdScanner.from_url(
+            settings.malware_scanner_url, timeout_s=settings.malware_scan_timeout_s
+        )
+        if settings.malware_scanner_url
+        else None,
     )
 
 
@@ -108,6 +114,7 @@ async def create_server(config: Config, settings: MediaSettings | None = None) -
     # accepted upload is announced even while no transcode worker runs.
     relay = OutboxRelay(pool, bus)
     server.add_background_task(relay.run)
+    server.on_stopping(relay.stop)
     server.add_background_task(lambda: _sweep_uploads(uploads, UPLOAD_SWEEP_INTERVAL_S))
     server.on_shutdown(pool.close)
     server.on_shutdown(redis.aclose)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +15,7 @@ from reels.common.v1 import video_pb2
 from reels.media.v1 import media_service_pb2 as media_pb2
 from reels.media.v1 import media_service_pb2_grpc as media_grpc
 
+from media_svc import metrics
 from media_svc.adapters import event_builders
 from media_svc.adapters.event_builders import PublicUrl
 from media_svc.adapters.metadata_cache import MetadataCache
@@ -35,6 +39,7 @@ from media_svc.domain.uploads import (
     UploadService,
     UploadSessionExpired,
     UploadSessionNotFound,
+    UploadTooLarge,
 )
 from media_svc.domain.videos import (
     InvalidArgument,
@@ -47,6 +52,8 @@ from media_svc.domain.videos import (
 )
 from media_svc.paging import decode_failed_cursor, encode_failed_cursor, page_size_of
 from reels_runtime.context import current_principal
+
+_LOG = logging.getLogger(__name__)
 
 _STATUS_CODES: dict[type[MediaError], grpc.StatusCode] = {
     InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
@@ -120,6 +127,33 @@ def _health_response(health: PipelineHealth) -> media_pb2.GetVideoProcessingHeal
 
 MAX_BATCH = 500
 
+# A refused upload stream is read on for at most this much before the status goes out, so
+# that a client still writing its (small) body receives the reason: grpcio reports a write
+# that meets an already finished call as INTERNAL, hiding the server's status. Bodies over
+# the size limit are never read on (the limit means "stop reading").
+LINGER_MAX_BYTES = 4 * 1024 * 1024
+LINGER_MAX_S = 1.0
+
+
+async def _linger(request_iterator: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> None:
+    """Drain what the client is still sending, bounded in bytes, time and its deadline."""
+    remaining = context.time_remaining()
+    budget_s = LINGER_MAX_S if remaining is None else min(LINGER_MAX_S, remaining / 2)
+    deadline = time.monotonic() + budget_s
+    drained = 0
+
+    async def drain() -> None:
+        nonlocal drained
+        async for message in request_iterator:
+            drained += message.ByteSize()
+            if drained > LINGER_MAX_BYTES or time.monotonic() > deadline:
+                return
+
+    try:
+        await asyncio.wait_for(drain(), timeout=budget_s)
+    except Exception as error:  # best effort: whatever the stream did, answer anyway
+        _LOG.debug("stopped draining a refused upload after %d bytes: %r", drained, error)
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -159,6 +193,16 @@ class MediaServicer(media_grpc.MediaServiceServicer):
             trailers = (("retry-after", str(error.retry_after_s)),)
         await context.abort(code, str(error), trailers)
 
+    async def _refuse_stream(
+        self,
+        request_iterator: AsyncIterator[Any],
+        context: grpc.aio.ServicerContext,
+        error: MediaError,
+    ) -> None:
+        if not isinstance(error, UploadTooLarge):
+            await _linger(request_iterator, context)
+        await self._abort(context, error)
+
     async def GetVideoStatus(
         self, request: media_pb2.GetVideoStatusRequest, context: grpc.aio.ServicerContext
     ) -> media_pb2.GetVideoStatusResponse:
@@ -195,21 +239,22 @@ class MediaServicer(media_grpc.MediaServiceServicer):
             if first is None or first.WhichOneof("payload") != "metadata":
                 raise InvalidArgument("the first message of the stream must carry metadata")
             metadata = first.metadata
-            accepted = await self._upload_service().receive_stream(
-                _creator_id(),
-                RawMetadata(
-                    title=metadata.title,
-                    description=metadata.description,
-                    hashtags=tuple(metadata.hashtags),
-                    sound_id=metadata.sound_id,
-                ),
-                _chunks(request_iterator),
-                file_name=metadata.file_name or None,
-                content_type=metadata.content_type or None,
-                declared_size=metadata.size_bytes or None,
-            )
+            with metrics.track_upload("stream"):
+                accepted = await self._upload_service().receive_stream(
+                    _creator_id(),
+                    RawMetadata(
+                        title=metadata.title,
+                        description=metadata.description,
+                        hashtags=tuple(metadata.hashtags),
+                        sound_id=metadata.sound_id,
+                    ),
+                    _chunks(request_iterator),
+                    file_name=metadata.file_name or None,
+                    content_type=metadata.content_type or None,
+                    declared_size=metadata.size_bytes or None,
+                )
         except MediaError as error:
-            await self._abort(context, error)
+            await self._refuse_stream(request_iterator, context, error)
             raise AssertionError("unreachable: abort raises") from error
         return media_pb2.UploadVideoResponse(**_accepted_fields(accepted))
 
@@ -223,9 +268,10 @@ class MediaServicer(media_grpc.MediaServiceServicer):
                 yield message.content_type, message.data
 
         try:
-            accepted = await receive_multipart(self._upload_service(), _creator_id(), body())
+            with metrics.track_upload("multipart"):
+                accepted = await receive_multipart(self._upload_service(), _creator_id(), body())
         except MediaError as error:
-            await self._abort(context, error)
+            await self._refuse_stream(request_iterator, context, error)
             raise AssertionError("unreachable: abort raises") from error
         return media_pb2.UploadVideoMultipartResponse(**_accepted_fields(accepted))
 
@@ -263,11 +309,12 @@ class MediaServicer(media_grpc.MediaServiceServicer):
         self, request: media_pb2.CompleteUploadSessionRequest, context: grpc.aio.ServicerContext
     ) -> media_pb2.CompleteUploadSessionResponse:
         try:
-            accepted = await self._upload_service().complete_session(
-                _creator_id(),
-                request.upload_id,
-                [(part.part_number, part.etag) for part in request.parts],
-            )
+            with metrics.track_upload("session"):
+                accepted = await self._upload_service().complete_session(
+                    _creator_id(),
+                    request.upload_id,
+                    [(part.part_number, part.etag) for part in request.parts],
+                )
         except MediaError as error:
             await self._abort(context, error)
             raise AssertionError("unreachable: abort raises") from error

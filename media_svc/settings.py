@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ DEFAULTS: Mapping[str, str] = {
     "VIDEO_PURGE_INTERVAL_SECONDS": "300",
     "MEDIA_MANAGE_BUCKET_ACCESS": "true",
     "TRANSCODE_PROGRESS_INTERVAL_SECONDS": "0.5",
+    "UPLOAD_MALWARE_SCANNER": "",
+    "UPLOAD_MALWARE_SCAN_TIMEOUT_SECONDS": "120",
 }
 
 # S3 refuses parts under 5 MiB (except the last) and over 5 GiB.
@@ -72,6 +75,9 @@ class MediaSettings:
     manage_bucket_access: bool = True
     # How often a running job writes its progress to the catalogue.
     progress_interval_s: float = 0.5
+    # clamd that scans every upload (clamd://host:port or clamd:///socket); None is off.
+    malware_scanner_url: str | None = None
+    malware_scan_timeout_s: float = 120.0
 
     def public_url(self, key: str) -> str:
         """The URL players and clients fetch an object from (the CDN in front of the store)."""
@@ -108,7 +114,22 @@ class MediaSettings:
             purge_interval_s=env.number("VIDEO_PURGE_INTERVAL_SECONDS", 0.1, 86400.0),
             manage_bucket_access=env.boolean("MEDIA_MANAGE_BUCKET_ACCESS"),
             progress_interval_s=env.number("TRANSCODE_PROGRESS_INTERVAL_SECONDS", 0.05, 60.0),
+            malware_scanner_url=_scanner_url(env),
+            malware_scan_timeout_s=env.number("UPLOAD_MALWARE_SCAN_TIMEOUT_SECONDS", 1.0, 3600.0),
         )
+
+
+def _scanner_url(env: _Env) -> str | None:
+    raw = env.get("UPLOAD_MALWARE_SCANNER")
+    if not raw:
+        return None
+    parts = urllib.parse.urlsplit(raw)
+    if parts.scheme != "clamd" or not (parts.hostname or parts.path):
+        raise ConfigError(
+            "UPLOAD_MALWARE_SCANNER",
+            f"must be clamd://host:port or clamd:///path/to/clamd.socket, got {raw!r}",
+        )
+    return raw
 
 
 class _Env:

@@ -29,7 +29,7 @@ from media_svc.adapters.object_store import MediaObjects
 from media_svc.adapters.outbox import OutboxRelay
 from media_svc.adapters.pipeline_probes import TRANSCODE_GROUP, UPLOADED_TOPIC
 from media_svc.adapters.postgres_jobs import PostgresJobStore
-from media_svc.adapters.postgres_maintenance import MaintenanceStore
+from media_svc.adapters.postgres_maintenance import MaintenanceStore, PendingEmbedding
 from media_svc.adapters.postgres_videos import PostgresCatalogue
 from media_svc.domain.jobs import TranscodeJob
 from media_svc.events import TOPIC_TYPES
@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_TTL_S = 15
 QUEUE_WARNING_DEPTH = 1000
+RELAY_DRAIN_S = 5.0  # at most this long for the outbox relay's last pass at shutdown
 
 JOBS = Counter("video_transcode_jobs_total", "Transcode jobs by outcome", ["outcome"])
 TRANSCODE_SECONDS = Histogram(
@@ -104,22 +105,31 @@ class Worker:
     async def retry_embeddings(self) -> None:
         """Asks embed_svc again for every published video that still lacks a vector."""
         while True:
-            for pending in await self.maintenance.due_embeddings():
-                keys = await self.objects.list_keys(f"{pending.object_prefix}frames/")
-                frames = [await self.objects.get_bytes(key) for key in sorted(keys)]
-                version = await self.embedder.embed_frames(
-                    str(pending.video_id), pending.creator_id, frames
-                )
-                if version is None:
-                    await self.maintenance.embedding_failed(
-                        pending.video_id, "embed_svc unavailable"
-                    )
-                else:
-                    await self.maintenance.embedding_made(pending.video_id)
-                    logger.info(
-                        "embedding made on retry", extra={"video_id": str(pending.video_id)}
-                    )
+            try:
+                for pending in await self.maintenance.due_embeddings():
+                    await self._retry_embedding(pending)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # PostgreSQL or the object store failing must not end the retries for good.
+                logger.exception("embedding retry pass failed")
             await asyncio.sleep(self.settings.embedding_retry_interval_s)
+
+    async def _retry_embedding(self, pending: PendingEmbedding) -> None:
+        try:
+            keys = await self.objects.list_keys(f"{pending.object_prefix}frames/")
+            frames = [await self.objects.get_bytes(key) for key in sorted(keys)]
+        except Exception as error:
+            await self.maintenance.embedding_failed(pending.video_id, f"frames unreadable: {error}")
+            return
+        version = await self.embedder.embed_frames(
+            str(pending.video_id), pending.creator_id, frames
+        )
+        if version is None:
+            await self.maintenance.embedding_failed(pending.video_id, "embed_svc unavailable")
+        else:
+            await self.maintenance.embedding_made(pending.video_id)
+            logger.info("embedding made on retry", extra={"video_id": str(pending.video_id)})
 
     async def purge_deleted(self) -> None:
         """Removes the objects of videos deleted longer ago than the grace period."""
@@ -189,13 +199,9 @@ async def run(config: Config, settings: MediaSettings, stop: asyncio.Event) -> N
     tasks = [asyncio.create_task(consumer.run()) for consumer in consumers]
     tasks += [
         asyncio.create_task(coroutine)
-        for coroutine in (
-            worker.heartbeat(),
-            worker.relay.run(),
-            worker.retry_embeddings(),
-            worker.purge_deleted(),
-        )
+        for coroutine in (worker.heartbeat(), worker.retry_embeddings(), worker.purge_deleted())
     ]
+    relay = asyncio.create_task(worker.relay.run())
     logger.info("transcode worker started", extra={"consumers": len(consumers)})
     try:
         await stop.wait()
@@ -207,6 +213,11 @@ async def run(config: Config, settings: MediaSettings, stop: asyncio.Event) -> N
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        # The relay publishes what the jobs committed last (its final pass) before the
+        # pool closes; rows it cannot reach in time stay for the next relay to publish.
+        worker.relay.stop()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(relay, RELAY_DRAIN_S)
         await worker.redis.delete(f"{worker.keys.worker_heartbeat_prefix}{worker.name}")
         for close in closers:
             await close()
@@ -215,12 +226,19 @@ async def run(config: Config, settings: MediaSettings, stop: asyncio.Event) -> N
 async def _main(config: Config, settings: MediaSettings) -> None:
     telemetry.configure("media_worker", config.log_level, config.otel_exporter_otlp_endpoint)
     if config.metrics_port:
-        start_http_server(config.metrics_port, "127.0.0.1")
+        # The worker serves no gRPC: GRPC_LISTEN's host (0.0.0.0 in a pod) is the interface
+        # of its /metrics; loopback otherwise, as for the services.
+        start_http_server(config.metrics_port, _metrics_host(config.grpc_listen))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await run(config, settings, stop)
+
+
+def _metrics_host(grpc_listen: str | None) -> str:
+    host = (grpc_listen or "").rpartition(":")[0].strip("[]")
+    return host or "127.0.0.1"
 
 
 def main() -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import os
-import string
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from reels_runtime.config import DEFAULTS
+from reels_runtime.envoy_config import render as render_template
+from reels_runtime.envoy_config import write_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPO_ROOT / "envoy" / "cdn.yaml"
@@ -48,18 +48,9 @@ def cdn_values(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
 
 
 def render(values: Mapping[str, str], template_path: Path = TEMPLATE_PATH) -> str:
-    """Fills the template; a placeholder without a value is an error, never left in."""
-    return string.Template(template_path.read_text()).substitute(values)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, required=True, help="where to write the config")
-    args = parser.parse_args()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(cdn_values()))
-    print(args.out)
+    """Fills the CDN template; a placeholder without a value is an error."""
+    return render_template(values, template_path)
 
 
 if __name__ == "__main__":
-    main()
+    write_config(__doc__, cdn_values, TEMPLATE_PATH)

@@ -45,6 +45,8 @@ DEFAULTS: Mapping[str, str] = {
     "JWT_JWKS_PATH": "./var/keys/jwks.json",
     "JWT_PRIVATE_KEY_PATH": "./var/keys/jwt-private.pem",
     "JWT_KEY_ID": "reels-dev-1",
+    "JWT_PLAYBACK_KEY_PATH": "./var/keys/playback-private.pem",
+    "JWT_PLAYBACK_KEY_ID": "reels-playback-dev-1",
     "MEDIA_SVC_ADDR": "127.0.0.1:50051",
     "STREAM_SVC_ADDR": "127.0.0.1:50052",
     "EMBED_SVC_ADDR": "127.0.0.1:50053",
@@ -93,6 +95,8 @@ class Config:
     jwt_jwks_path: Path
     jwt_private_key_path: Path
     jwt_key_id: str
+    jwt_playback_key_path: Path
+    jwt_playback_key_id: str
     media_svc_addr: str
     stream_svc_addr: str
     embed_svc_addr: str
@@ -174,6 +178,8 @@ class Config:
             jwt_jwks_path=Path(env.get("JWT_JWKS_PATH")),
             jwt_private_key_path=Path(env.get("JWT_PRIVATE_KEY_PATH")),
             jwt_key_id=env.required("JWT_KEY_ID"),
+            jwt_playback_key_path=Path(env.get("JWT_PLAYBACK_KEY_PATH")),
+            jwt_playback_key_id=env.required("JWT_PLAYBACK_KEY_ID"),
             media_svc_addr=env.address("MEDIA_SVC_ADDR"),
             stream_svc_addr=env.address("STREAM_SVC_ADDR"),
             embed_svc_addr=env.address("EMBED_SVC_ADDR"),

@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import logging
+import time
+import weakref
+from collections.abc import Awaitable, Callable
 
 import psycopg
-from psycopg import errors, sql
+from psycopg import AsyncConnection, errors, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT_S = 5
+
+
+def _check_when_idle(idle_s: float) -> Callable[[AsyncConnection], Awaitable[None]]:
+    """A pool `check` that pings only connections unused for more than `idle_s`: one
+    handed out moments ago came back healthy (psycopg_pool discards a connection that
+    returns broken), and a ping per checkout is a round trip per query."""
+    handed_out: weakref.WeakKeyDictionary[AsyncConnection, float] = weakref.WeakKeyDictionary()
+
+    async def check(conn: AsyncConnection) -> None:
+        now = time.monotonic()
+        last = handed_out.get(conn)
+        if last is None or now - last > idle_s:
+            await AsyncConnectionPool.check_connection(conn)
+        handed_out[conn] = now
+
+    return check
 
 
 async def open_pg_pool(
@@ -24,8 +43,10 @@ async def open_pg_pool(
     acquire_timeout: float = 5.0,
     name: str | None = None,
     application_name: str | None = None,
+    check_idle_s: float = 0.0,
 ) -> AsyncConnectionPool:
-    """An opened pool whose connections are checked before each use.
+    """An opened pool whose connections are checked before each use (with
+    `check_idle_s` > 0: before a use that follows that many seconds without one).
 
     Opening waits until `min_size` connections exist and raises `psycopg_pool.PoolTimeout`
     after `open_timeout` seconds (an unreachable or missing database fails start-up
@@ -35,12 +56,15 @@ async def open_pg_pool(
     kwargs: dict[str, object] = {"connect_timeout": connect_timeout}
     if application_name:
         kwargs["application_name"] = application_name
+    check = (
+        _check_when_idle(check_idle_s) if check_idle_s > 0 else AsyncConnectionPool.check_connection
+    )
     pool = AsyncConnectionPool(
         database_url,
         min_size=min_size,
         max_size=max_size,
         kwargs=kwargs,
-        check=AsyncConnectionPool.check_connection,
+        check=check,
         timeout=acquire_timeout,
         name=name,
         open=False,

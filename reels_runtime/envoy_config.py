@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import string
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +20,63 @@ def _split_address(address: str, variable: str) -> tuple[str, str]:
     if not sep or not host or not port.isdigit():
         raise ValueError(f"{variable} must be host:port, got {address!r}")
     return host, port
+
+
+HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+
+
+def tracing_blocks(otlp_endpoint: str) -> tuple[str, str]:
+    """The connection manager's tracing entry and the collector's cluster (YAML flow style,
+    i.e. JSON), or two empty strings when no OTLP endpoint is set: then Envoy neither
+    traces nor exports anything."""
+    if not otlp_endpoint:
+        return "", ""
+    url = urllib.parse.urlsplit(otlp_endpoint)
+    if url.scheme not in ("http", "https") or not url.hostname or not url.port:
+        raise ValueError(
+            f"OTEL_EXPORTER_OTLP_ENDPOINT must be http(s)://host:port, got {otlp_endpoint!r}"
+        )
+    tracing = {
+        # Every request is sampled; the services follow Envoy's decision (traceparent).
+        "random_sampling": {"value": 100},
+        "provider": {
+            "name": "envoy.tracers.opentelemetry",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
+                "service_name": "envoy-gateway",
+                "grpc_service": {"envoy_grpc": {"cluster_name": "otel_collector"}, "timeout": "2s"},
+            },
+        },
+    }
+    address = {"socket_address": {"address": url.hostname, "port_value": url.port}}
+    cluster: dict[str, object] = {
+        "name": "otel_collector",
+        "type": "STRICT_DNS",
+        "connect_timeout": "1s",
+        "typed_extension_protocol_options": {
+            HTTP_OPTIONS: {
+                "@type": f"type.googleapis.com/{HTTP_OPTIONS}",
+                "explicit_http_config": {"http2_protocol_options": {}},
+            }
+        },
+        "load_assignment": {
+            "cluster_name": "otel_collector",
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": address}}]}],
+        },
+    }
+    if url.scheme == "https":
+        cluster["transport_socket"] = {
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3."
+                "UpstreamTlsContext",
+                "sni": url.hostname,
+            },
+        }
+    return (
+        " " * 16 + "tracing: " + json.dumps(tracing),
+        " " * 4 + "- " + json.dumps(cluster),
+    )
 
 
 def gateway_values(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -35,6 +94,9 @@ def gateway_values(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
         "JWKS_PATH": str(Path(environ.get("JWT_JWKS_PATH", "var/keys/jwks.json")).resolve()),
         "DESCRIPTOR_PATH": str(Path(environ.get("ENVOY_DESCRIPTOR_PATH", DESCRIPTOR_PATH))),
     }
+    values["TRACING"], values["TRACING_CLUSTER"] = tracing_blocks(
+        environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    )
     for service, default in (
         ("MEDIA", "127.0.0.1:50051"),
         ("STREAM", "127.0.0.1:50052"),
@@ -54,14 +116,19 @@ def render(values: Mapping[str, str], template_path: Path = TEMPLATE_PATH) -> st
     return string.Template(template_path.read_text()).substitute(values)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def write_config(
+    description: str | None,
+    values: Callable[[], Mapping[str, str]],
+    template_path: Path = TEMPLATE_PATH,
+) -> None:
+    """The command line of a template renderer: `--out PATH`, values from the environment."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", type=Path, required=True, help="where to write the config")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(gateway_values()))
+    args.out.write_text(render(values(), template_path))
     print(args.out)
 
 
 if __name__ == "__main__":
-    main()
+    write_config(__doc__, gateway_values)

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from reels_runtime.context import current_request_id, deadline_scope, request_scope
 
@@ -63,8 +63,29 @@ class Event:
 Handler = Callable[[Event], Awaitable[None]]
 
 
-class _Poison(Exception):
+class PoisonEntry(ValueError):
     """An entry no retry can fix (undecodable, unknown type): straight to dead letters."""
+
+
+def decode_entry(
+    topic: str, fields: Mapping[bytes, bytes], message_type: type[Message] | None
+) -> tuple[str, Message]:
+    """The event type and message of one stream entry, as `message_type` (or, when None,
+    the type the entry names); raises PoisonEntry when the entry cannot be one."""
+    event_type = _text(fields.get(b"event_type", b""))
+    payload = fields.get(b"payload")
+    if not event_type or payload is None:
+        raise PoisonEntry("entry lacks event_type or payload")
+    message_type = message_type or _lookup_type(event_type)
+    if message_type.DESCRIPTOR.full_name != event_type:
+        raise PoisonEntry(
+            f"topic {topic} carries {message_type.DESCRIPTOR.full_name}, got {event_type}"
+        )
+    try:
+        message = message_type.FromString(payload)
+    except DecodeError as error:
+        raise PoisonEntry(f"payload does not decode as {event_type}: {error}") from None
+    return event_type, message
 
 
 def _text(value: Any) -> str:
@@ -217,7 +238,120 @@ class EventBus:
         await self.consumer(topic, group, consumer, handler, **options).run()
 
 
-class Consumer:
+class GroupMember:
+    """What every member of a consumer group shares, whatever it reads at a time: its
+    stream, the hash of its events' last errors, stopping, a loop that outlives Redis
+    failures, and dead-lettering. Subclasses provide `run_once()`."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        topic: str,
+        group: str,
+        name: str,
+        *,
+        batch: int,
+        claim_idle_ms: int,
+        start_id: str,
+    ) -> None:
+        self.bus = bus
+        self.topic = topic
+        self.group = group
+        self.name = name
+        self._batch = batch
+        self._claim_idle_ms = claim_idle_ms
+        self._start_id = start_id
+        self._key = bus.stream_key(topic)
+        # Last handler error per pending entry, so the dead-letter record can say why
+        # even when another consumer gives up on it.
+        self._errors_key = f"{self._key}:errors:{group}"
+        self._stopping = asyncio.Event()
+        self._next_claim = 0.0
+        self._group_ready = False
+
+    def stop(self) -> None:
+        """Finish the work in hand, then return from run() (within the read's block)."""
+        self._stopping.set()
+
+    async def run_once(self) -> int:
+        raise NotImplementedError
+
+    def _page_size(self) -> int:
+        """How many entries to read or claim at a time."""
+        return self._batch
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis restarting or failing over: back off, keep the consumer alive, and
+                # recreate the group in case the restarted Redis lost it.
+                logger.exception("event consumer loop failed", extra=self._log_fields())
+                self._group_ready = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
+
+    async def _ensure_group(self) -> None:
+        if not self._group_ready:
+            await self.bus.ensure_group(self.topic, self.group, self._start_id)
+            self._group_ready = True
+
+    async def _claimed_pages(self) -> AsyncIterator[list[tuple[str, Mapping[bytes, bytes]]]]:
+        """Pages of entries idle longer than claim_idle_ms, from any member, now this
+        one's (XAUTOCLAIM): a crashed member's work. Entries trimmed away while pending are
+        acknowledged and left out. Ends after the last page or once stopping."""
+        cursor = "0-0"
+        while not self._stopping.is_set():
+            result = await self.bus.redis.xautoclaim(
+                self._key,
+                self.group,
+                self.name,
+                min_idle_time=self._claim_idle_ms,
+                start_id=cursor,
+                count=self._page_size(),
+            )
+            cursor, entries = _text(result[0]), result[1]
+            live = []
+            for stream_id, fields in entries:
+                if fields is None:  # trimmed away while pending: nothing left to do
+                    await self.bus.redis.xack(self._key, self.group, stream_id)
+                    continue
+                live.append((_text(stream_id), fields))
+            yield live
+            if cursor == "0-0" or not entries:
+                break
+
+    async def _update_gauges(self) -> None:
+        EVENTS_PENDING.labels(self.topic, self.group).set(
+            await self.bus.pending_count(self.topic, self.group)
+        )
+        EVENTS_LAG.labels(self.topic, self.group).set(await self.bus.lag(self.topic, self.group))
+
+    async def _record_errors(self, errors: Mapping[str, str]) -> None:
+        async with self.bus.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(self._errors_key, mapping=dict(errors))
+            # Entries go on ack; the expiry only sweeps those of events trimmed away.
+            pipe.expire(self._errors_key, _ERRORS_TTL_S)
+            await pipe.execute()
+
+    async def _dead_letter(
+        self, stream_id: str, fields: Mapping[bytes, bytes], error: str, deliveries: int
+    ) -> None:
+        await dead_letter(
+            self.bus,
+            DeadLetter(self.topic, self.group, self.name, stream_id, error, deliveries),
+            fields,
+            errors_key=self._errors_key,
+        )
+
+    def _log_fields(self) -> dict[str, str]:
+        return {"topic": self.topic, "group": self.group, "consumer": self.name}
+
+
+class Consumer(GroupMember):
     """One member of a consumer group: reads, handles, acks, takes over, dead-letters.
 
     A failed handler leaves its event pending; whichever consumer next finds it idle for
@@ -243,49 +377,18 @@ class Consumer:
     ) -> None:
         if max_deliveries < 1 or batch < 1 or block_ms < 0 or claim_idle_ms < 1:
             raise ValueError("batch, max_deliveries and claim_idle_ms must be positive")
-        self.bus = bus
-        self.topic = topic
-        self.group = group
-        self.name = name
+        super().__init__(
+            bus, topic, group, name, batch=batch, claim_idle_ms=claim_idle_ms, start_id=start_id
+        )
         self._handler = handler
-        self._batch = batch
         self._block_ms = block_ms
-        self._claim_idle_ms = claim_idle_ms
         self._max_deliveries = max_deliveries
         self._handler_timeout = handler_timeout_s
-        self._start_id = start_id
-        self._key = bus.stream_key(topic)
-        # Last handler error per pending entry, so the dead-letter record can say why
-        # even when another consumer gives up on it.
-        self._errors_key = f"{self._key}:errors:{group}"
-        self._stopping = asyncio.Event()
-        self._next_claim = 0.0
-        self._group_ready = False
-
-    def stop(self) -> None:
-        """Finish the event in hand, then return from run() (within block_ms)."""
-        self._stopping.set()
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # Redis restarting or failing over: back off, keep the consumer alive, and
-                # recreate the group in case the restarted Redis lost it.
-                logger.exception("event consumer loop failed", extra=self._log_fields())
-                self._group_ready = False
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
 
     async def run_once(self, *, claim: bool | None = None, block_ms: int | None = None) -> int:
         """One claim pass (when due, or when `claim` says so) and one read; returns the
         number of events handled."""
-        if not self._group_ready:
-            await self.bus.ensure_group(self.topic, self.group, self._start_id)
-            self._group_ready = True
+        await self._ensure_group()
         handled = 0
         if claim or (claim is None and time.monotonic() >= self._next_claim):
             handled += await self.claim_idle()
@@ -310,26 +413,10 @@ class Consumer:
         """Takes over events idle longer than claim_idle_ms, from any consumer, and handles
         them."""
         handled = 0
-        cursor = "0-0"
-        while True:
-            result = await self.bus.redis.xautoclaim(
-                self._key,
-                self.group,
-                self.name,
-                min_idle_time=self._claim_idle_ms,
-                start_id=cursor,
-                count=self._batch,
-            )
-            cursor, entries = _text(result[0]), result[1]
-            for stream_id_raw, fields in entries:
-                stream_id = _text(stream_id_raw)
-                if fields is None:  # trimmed away while pending: nothing left to do
-                    await self.bus.redis.xack(self._key, self.group, stream_id)
-                    continue
+        async for page in self._claimed_pages():
+            for stream_id, fields in page:
                 await self._process(stream_id, fields, deliveries=await self._deliveries(stream_id))
                 handled += 1
-            if cursor == "0-0" or not entries or self._stopping.is_set():
-                break
         await self._update_gauges()
         return handled
 
@@ -338,12 +425,6 @@ class Consumer:
             self._key, self.group, min=stream_id, max=stream_id, count=1
         )
         return int(pending[0]["times_delivered"]) if pending else 1
-
-    async def _update_gauges(self) -> None:
-        EVENTS_PENDING.labels(self.topic, self.group).set(
-            await self.bus.pending_count(self.topic, self.group)
-        )
-        EVENTS_LAG.labels(self.topic, self.group).set(await self.bus.lag(self.topic, self.group))
 
     async def _process(
         self, stream_id: str, fields: Mapping[bytes, bytes], *, deliveries: int
@@ -356,7 +437,7 @@ class Consumer:
             return
         try:
             event = self._decode(stream_id, fields, deliveries)
-        except _Poison as poison:
+        except PoisonEntry as poison:
             await self._dead_letter(stream_id, fields, str(poison), deliveries)
             return
         carrier = {_text(k): _text(v) for k, v in fields.items() if _text(k) == "traceparent"}
@@ -404,9 +485,14 @@ class Consumer:
         interval = self._claim_idle_ms / 3000
         while True:
             await asyncio.sleep(interval)
-            await self.bus.redis.xclaim(
-                self._key, self.group, self.name, 0, [stream_id], justid=True
-            )
+            try:
+                await self.bus.redis.xclaim(
+                    self._key, self.group, self.name, 0, [stream_id], justid=True
+                )
+            except RedisError as exc:
+                # A missed beat only risks a claim by another consumer (handled at most
+                # once more); it must not end the heartbeat or fail the handler.
+                logger.warning("event heartbeat failed: %s", exc, extra=self._log_fields())
 
     async def _failed(
         self, stream_id: str, fields: Mapping[bytes, bytes], exc: Exception, deliveries: int
@@ -422,27 +508,13 @@ class Consumer:
         if deliveries >= self._max_deliveries:
             await self._dead_letter(stream_id, fields, error, deliveries)
             return
-        async with self.bus.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(self._errors_key, stream_id, error)
-            # Entries go on ack; the expiry only sweeps those of events trimmed away.
-            pipe.expire(self._errors_key, _ERRORS_TTL_S)
-            await pipe.execute()
+        await self._record_errors({stream_id: error})
         EVENTS_HANDLED.labels(self.topic, self.group, "failed").inc()
 
     def _decode(self, stream_id: str, fields: Mapping[bytes, bytes], deliveries: int) -> Event:
-        event_type = _text(fields.get(b"event_type", b""))
-        payload = fields.get(b"payload")
-        if not event_type or payload is None:
-            raise _Poison("entry lacks event_type or payload")
-        message_type = self.bus.message_type_for(self.topic) or _lookup_type(event_type)
-        if message_type.DESCRIPTOR.full_name != event_type:
-            raise _Poison(
-                f"topic {self.topic} carries {message_type.DESCRIPTOR.full_name}, got {event_type}"
-            )
-        try:
-            message = message_type.FromString(payload)
-        except DecodeError as error:
-            raise _Poison(f"payload does not decode as {event_type}: {error}") from None
+        event_type, message = decode_entry(
+            self.topic, fields, self.bus.message_type_for(self.topic)
+        )
         published_raw = _text(fields.get(b"published_at", b""))
         try:
             published_at = dt.datetime.fromisoformat(published_raw) if published_raw else None
@@ -458,42 +530,59 @@ class Consumer:
             message=message,
         )
 
-    async def _dead_letter(
-        self, stream_id: str, fields: Mapping[bytes, bytes], error: str, deliveries: int
-    ) -> None:
-        record: dict[str, str | bytes] = {
-            _text(key): value for key, value in fields.items() if _text(key) != "traceparent"
-        }
-        record.update(
-            {
-                "topic": self.topic,
-                "group": self.group,
-                "consumer": self.name,
-                "stream_id": stream_id,
-                "error": error,
-                "deliveries": str(deliveries),
-                "dead_lettered_at": dt.datetime.now(dt.UTC).isoformat(),
-            }
-        )
-        # One transaction: the event is either still pending or safely dead-lettered.
-        async with self.bus.redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(self.bus.dead_letter_stream, record, maxlen=self.bus.maxlen, approximate=True)
-            pipe.xack(self._key, self.group, stream_id)
-            pipe.hdel(self._errors_key, stream_id)
-            await pipe.execute()
-        EVENTS_HANDLED.labels(self.topic, self.group, "dead_lettered").inc()
-        logger.error(
-            "event dead-lettered",
-            extra={**self._log_fields(), "stream_id": stream_id, "error": error},
-        )
 
-    def _log_fields(self) -> dict[str, str]:
-        return {"topic": self.topic, "group": self.group, "consumer": self.name}
+@dataclass(frozen=True)
+class DeadLetter:
+    """Which delivery of which event is given up on, by whom, and why."""
+
+    topic: str
+    group: str
+    consumer: str
+    stream_id: str
+    error: str
+    deliveries: int
+
+
+async def dead_letter(
+    bus: EventBus, letter: DeadLetter, fields: Mapping[bytes, bytes], *, errors_key: str
+) -> None:
+    """Moves one event to the dead-letter stream and acknowledges it, in one transaction:
+    the event is either still pending or safely dead-lettered, never lost in between."""
+    record: dict[str, str | bytes] = {
+        _text(key): value for key, value in fields.items() if _text(key) != "traceparent"
+    }
+    record.update(
+        {
+            "topic": letter.topic,
+            "group": letter.group,
+            "consumer": letter.consumer,
+            "stream_id": letter.stream_id,
+            "error": letter.error,
+            "deliveries": str(letter.deliveries),
+            "dead_lettered_at": dt.datetime.now(dt.UTC).isoformat(),
+        }
+    )
+    async with bus.redis.pipeline(transaction=True) as pipe:
+        pipe.xadd(bus.dead_letter_stream, record, maxlen=bus.maxlen, approximate=True)
+        pipe.xack(bus.stream_key(letter.topic), letter.group, letter.stream_id)
+        pipe.hdel(errors_key, letter.stream_id)
+        await pipe.execute()
+    EVENTS_HANDLED.labels(letter.topic, letter.group, "dead_lettered").inc()
+    logger.error(
+        "event dead-lettered",
+        extra={
+            "topic": letter.topic,
+            "group": letter.group,
+            "consumer": letter.consumer,
+            "stream_id": letter.stream_id,
+            "error": letter.error,
+        },
+    )
 
 
 def _lookup_type(event_type: str) -> type[Message]:
     try:
         descriptor = descriptor_pool.Default().FindMessageTypeByName(event_type)
     except KeyError:
-        raise _Poison(f"unknown event type {event_type}") from None
+        raise PoisonEntry(f"unknown event type {event_type}") from None
     return message_factory.GetMessageClass(descriptor)

@@ -29,6 +29,11 @@ logger = logging.getLogger(__name__)
 RegisterFn = Callable[[grpc.aio.Server], None]
 CreateServer = Callable[[Config], "ReelsServer | Awaitable[ReelsServer]"]
 DEFAULT_GRACE_S = 5.0
+# How long stop() lets background tasks that were asked to stop end by themselves (a
+# consumer's blocking read is 1 s) before cancelling them.
+BACKGROUND_STOP_GRACE_S = 3.0
+# The most a cancelled task or one shutdown callback (closing a pool, a client) may take.
+SHUTDOWN_STEP_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -45,6 +50,7 @@ class ReelsServer:
     _background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _on_stopping: list[Callable[[], None]] = field(default_factory=list)
     _metrics_server: Any = None
     _stopped: bool = False
 
@@ -59,6 +65,12 @@ class ReelsServer:
     def add_background_task(self, factory: Callable[[], Awaitable[None]]) -> None:
         """Runs `factory()` beside the server from start() until stop() (event consumers)."""
         self._background.append(factory)
+
+    def on_stopping(self, callback: Callable[[], None]) -> None:
+        """Called when stop() begins, before background tasks are cancelled: ask a consumer
+        to finish the event in hand and return by itself (`Consumer.stop`). Cancelling a
+        Redis command in flight can leave its connection, and the task, hanging."""
+        self._on_stopping.append(callback)
 
     def on_shutdown(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Awaited after the server has stopped (close pools, channels, clients)."""
@@ -80,20 +92,38 @@ class ReelsServer:
         )
 
     async def stop(self, grace: float | None = DEFAULT_GRACE_S) -> None:
-        """NOT_SERVING first (so probes and balancers stop sending), then drain and stop."""
+        """NOT_SERVING first (so probes and balancers stop sending), then drain and stop.
+
+        Every phase is bounded and one that overruns is logged by name, so a stuck task or
+        client never keeps a stopping process alive (Kubernetes would SIGKILL it anyway).
+        """
         if self._stopped:
             return
         self._stopped = True
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
-        for task in self._tasks:
+        for callback in self._on_stopping:
+            callback()
+        pending: set[asyncio.Task[None]] = set(self._tasks)
+        if pending and self._on_stopping:
+            _, pending = await asyncio.wait(pending, timeout=BACKGROUND_STOP_GRACE_S)
+        for task in pending:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=SHUTDOWN_STEP_TIMEOUT_S)
+            for task in stuck:
+                logger.error(
+                    "background task ignored its cancellation; left behind",
+                    extra={"task": task.get_name(), "coroutine": repr(task.get_coro())},
+                )
         for callback in reversed(self._on_shutdown):
             try:
-                await callback()
+                async with asyncio.timeout(SHUTDOWN_STEP_TIMEOUT_S):
+                    await callback()
+            except TimeoutError:
+                logger.error(
+                    "shutdown callback overran; skipped", extra={"callback": repr(callback)}
+                )
             except Exception:
                 logger.exception("shutdown callback failed")
         if self._metrics_server is not None:

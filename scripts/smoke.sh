@@ -50,6 +50,21 @@ if [[ $state == VIDEO_STATUS_PUBLISHED ]]; then
   rungs=$(ffprobe -v error -select_streams v -show_entries stream=height -of csv=p=0 "$master" | sort -u | xargs)
   if [[ $rungs == "1280 640 854" ]]; then echo "ok    HLS plays in ffprobe at heights $rungs"
   else echo "FAIL  HLS rungs seen by ffprobe: '$rungs'"; failures=$((failures + 1)); fi
+  # Watch it, like it and ask for a feed: then every metric the dashboards chart must be
+  # scraped from the components' /metrics, and those this activity drives must have moved.
+  expect 200 "HLS manifest through the gateway" "${auth[@]}" "$gateway/api/v1/reels/$video_id/manifest.m3u8"
+  now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  expect 200 "playback events" "${auth[@]}" -H "Content-Type: application/json" \
+    -d "{\"events\": [{\"event_id\": \"smoke-1\", \"action\": \"PLAYBACK_ACTION_WATCH_START\", \"event_time\": \"$now\", \"session_id\": \"smoke\", \"bitrate_kbps\": 1200}, {\"event_id\": \"smoke-2\", \"action\": \"PLAYBACK_ACTION_WATCH_COMPLETE\", \"event_time\": \"$now\", \"session_id\": \"smoke\", \"watch_duration\": \"4s\"}]}" \
+    "$gateway/api/v1/reels/$video_id/events"
+  expect 200 "like" "${auth[@]}" -H "Content-Type: application/json" -d "{}" "$gateway/api/v1/reels/$video_id/like"
+  expect 200 "feed" "${auth[@]}" "$gateway/api/v1/reels?limit=10"
+  sleep 3  # the embedding, the event consumers and the metric gauges catch up
+  if .venv/bin/python scripts/check_metrics.py --require-activity; then
+    echo "ok    every platform metric is scraped, and those this session drives moved"
+  else
+    failures=$((failures + 1))
+  fi
 else
   echo "FAIL  upload $video_id ended as '$state'"
   failures=$((failures + 1))

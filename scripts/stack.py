@@ -62,6 +62,9 @@ SERVICES = (
 
 
 WORKER_METRICS_PORT = 9465
+MODEL_SERVER_METRICS_PORT = 9466
+# Exported by `make models` (python -m embed_models.export --out models); git-ignored.
+MODEL_BASE = REPO / "models"
 
 
 def components(config: Config) -> list[Component]:
@@ -74,6 +77,24 @@ def components(config: Config) -> list[Component]:
     )
     s3_address = f"127.0.0.1:{weed_port(config)}"
     result = [Component("seaweedfs", shlex.join(weed), "s3", s3_address)]
+    # The model server listens where TENSORFLOW_SERVING_URL points embed_svc; its health
+    # turns SERVING once every model version is loaded and warmed up.
+    model_address = config.tensorflow_serving_url
+    model_host, _, model_port = model_address.rpartition(":")
+    model_server = [
+        f"{BIN}/python",
+        "-m",
+        "model_server",
+        "--model-base",
+        str(MODEL_BASE),
+        "--host",
+        model_host.strip("[]"),
+        "--port",
+        model_port,
+        "--metrics-port",
+        str(MODEL_SERVER_METRICS_PORT),
+    ]
+    result.append(Component("model_server", shlex.join(model_server), "grpc", model_address))
     # The CDN stand-in: a caching Envoy in front of SeaweedFS on CDN_URL's port. It can be
     # stopped on its own (`supervisorctl stop cdn`): stream_svc then redirects to the origin.
     cdn = urllib.parse.urlsplit(config.cdn_url)

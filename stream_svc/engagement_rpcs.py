@@ -23,6 +23,7 @@ from reels.stream.v1 import stream_service_pb2_grpc
 
 from reels_runtime.context import current_principal
 from stream_svc.adapters.engagement_bus import action_of, seconds, timestamp, to_datetime
+from stream_svc.adapters.ingestion_backlog import IngestionBacklog
 from stream_svc.domain.analytics import Counters, Granularity, VideoAnalytics
 from stream_svc.domain.errors import EngagementError, InvalidArgument, NotFound, PermissionDenied
 from stream_svc.domain.events import ClientEvent
@@ -76,10 +77,18 @@ async def _user(context: grpc.aio.ServicerContext) -> str:
     return user_id
 
 
+def _span(value_s: float) -> tuple[int, int]:
+    """(seconds, nanos) of a Duration, both of one sign, as Duration.FromNanoseconds
+    leaves them (computed here: a page's engagement reply holds hundreds)."""
+    seconds, nanos = divmod(round(value_s * 1e9), 1_000_000_000)
+    if seconds < 0 and nanos > 0:
+        seconds, nanos = seconds + 1, nanos - 1_000_000_000
+    return seconds, nanos
+
+
 def _duration(value_s: float) -> duration_pb2.Duration:
-    span = duration_pb2.Duration()
-    span.FromNanoseconds(round(value_s * 1e9))
-    return span
+    seconds, nanos = _span(value_s)
+    return duration_pb2.Duration(seconds=seconds, nanos=nanos)
 
 
 def _client_event(event: pb.PlaybackEvent) -> ClientEvent:
@@ -153,10 +162,17 @@ def _since(message: Any, name: str) -> datetime | None:
 class EngagementRpcs(stream_service_pb2_grpc.StreamServiceServicer):
     """Events, engagement, analytics and the internal fact RPCs."""
 
-    def __init__(self, *, engagement: EngagementService | None, **rest: object) -> None:
+    def __init__(
+        self,
+        *,
+        engagement: EngagementService | None,
+        backlog: IngestionBacklog | None = None,
+        **rest: object,
+    ) -> None:
         # Cooperative: StreamServicer passes both halves' dependencies by keyword.
         super().__init__(**rest)
         self._engagement = engagement
+        self._backlog = backlog
 
     async def _engagement_service(self, context: grpc.aio.ServicerContext) -> EngagementService:
         if self._engagement is None:
@@ -170,10 +186,23 @@ class EngagementRpcs(stream_service_pb2_grpc.StreamServiceServicer):
     ) -> pb.RecordPlaybackEventsResponse:
         service = await self._engagement_service(context)
         user = await _user(context)
+        if self._backlog is not None:
+            # Backpressure: while the consumers are too far behind, the whole request is
+            # refused before anything of it is judged or published.
+            refusal = await _guard(context, self._backlog.admit(len(request.events)))
+            if refusal is not None:
+                await context.abort(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    refusal.message,
+                    (("retry-after", str(refusal.retry_after_s)),),
+                )
+                raise AssertionError("unreachable: abort() raises")
         events = [_client_event(e) for e in request.events]
         verdict = await _guard(
             context, service.record_playback_events(request.video_id, user, events)
         )
+        if self._backlog is not None:
+            self._backlog.published(verdict.accepted_count)
         return pb.RecordPlaybackEventsResponse(
             accepted_count=verdict.accepted_count,
             rejected_events=[
@@ -397,19 +426,22 @@ class EngagementRpcs(stream_service_pb2_grpc.StreamServiceServicer):
     ) -> pb.BatchGetEngagementResponse:
         service = await self._engagement_service(context)
         found, missing = await _guard(context, service.batch_engagement(list(request.video_ids)))
-        return pb.BatchGetEngagementResponse(
-            engagements=[
-                pb.VideoEngagement(
-                    video_id=e.video_id,
-                    counters=_counters(e.counters),
-                    complete_count=e.completes,
-                    completion_rate=e.completion_rate,
-                    average_watch_duration=_duration(e.average_watch_s),
-                )
-                for e in found
-            ],
-            missing_video_ids=missing,
-        )
+        reply = pb.BatchGetEngagementResponse(missing_video_ids=missing)
+        # Filled in place: hundreds of messages built apart and then copied into the reply
+        # cost twice the CPU.
+        add = reply.engagements.add
+        for e in found:
+            item = add(
+                video_id=e.video_id, complete_count=e.completes, completion_rate=e.completion_rate
+            )
+            counters, c = item.counters, e.counters
+            counters.view_count = c.views
+            counters.like_count = c.likes
+            counters.share_count = c.shares
+            counters.comment_count = c.comments
+            watch = item.average_watch_duration
+            watch.seconds, watch.nanos = _span(e.average_watch_s)
+        return reply
 
     async def MirrorEmbeddings(
         self, request: pb.MirrorEmbeddingsRequest, context: grpc.aio.ServicerContext

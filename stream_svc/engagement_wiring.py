@@ -16,17 +16,20 @@ from reels.common.v1 import events_pb2
 
 from reels_runtime.config import Config, ConfigError
 from reels_runtime.eventbus import Consumer
+from reels_runtime.topics import (
+    VIDEO_DELETED,
+    VIDEO_EVENTS,
+    VIDEO_EVENTS_TYPES,
+    VIDEO_PUBLISHED,
+    VIDEO_UPDATED,
+    playback_event_count,
+)
 from stream_svc.adapters.analytics_cache import RedisAnalyticsCache
 from stream_svc.adapters.batch_consumer import BatchConsumer
 from stream_svc.adapters.clickhouse_events import ClickHouseEvents
-from stream_svc.adapters.engagement_bus import (
-    VIDEO_DELETED,
-    VIDEO_EVENTS,
-    VIDEO_PUBLISHED,
-    VIDEO_UPDATED,
-    BusPublisher,
-)
+from stream_svc.adapters.engagement_bus import BusPublisher, outbox_relay
 from stream_svc.adapters.engagement_ingest import AfterCommit, CatalogueIngest, PlaybackIngest
+from stream_svc.adapters.ingestion_backlog import IngestionBacklog
 from stream_svc.adapters.postgres_engagement import PostgresEngagement
 from stream_svc.domain.events import MAX_PAST
 from stream_svc.domain.service import EngagementService
@@ -48,6 +51,7 @@ DEFAULTS: Mapping[str, str] = {
     "STREAM_EVENTS_CONSUMERS": "2",
     "STREAM_EVENTS_CLAIM_IDLE_MS": "5000",
     "STREAM_ENGAGEMENT_CONSUMERS": "true",
+    "STREAM_EVENTS_MAX_BACKLOG": "40000",
 }
 
 
@@ -67,6 +71,10 @@ class EngagementSettings:
     # False for replicas that only serve RPCs while the consumers run as their own
     # deployment (possible against a ClickHouse server; chDB needs them in-process).
     run_consumers: bool = True
+    # RecordPlaybackEvents answers RESOURCE_EXHAUSTED (HTTP 429, with retry-after) while the
+    # consumer group is more than this many events behind: at the ~12-19k events/s the
+    # consumers sustain, 40 000 keeps the ingestion lag within ~5 s. 0 never refuses.
+    events_max_backlog: int = 40_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> EngagementSettings:
@@ -91,6 +99,7 @@ class EngagementSettings:
             events_consumers=integer("STREAM_EVENTS_CONSUMERS", 1),
             events_claim_idle_ms=integer("STREAM_EVENTS_CLAIM_IDLE_MS", 100),
             run_consumers=flag in ("1", "true", "yes", "on"),
+            events_max_backlog=integer("STREAM_EVENTS_MAX_BACKLOG", 0),
         )
 
 
@@ -99,6 +108,14 @@ class Stores:
     pg: PostgresEngagement
     clickhouse: ClickHouseEvents
     cache: RedisAnalyticsCache
+
+
+@dataclass(frozen=True)
+class EngagementDeps:
+    """What the engagement RPCs need: the use cases and the ingestion backlog's gate."""
+
+    service: EngagementService
+    backlog: IngestionBacklog | None = None
 
 
 def stores(config: Config, shared: Shared) -> Stores:
@@ -132,8 +149,9 @@ def events_consumer(
         group,
         name or consumer_name(config),
         ingest.handle,
-        events_pb2.PlaybackEventRecorded,
+        VIDEO_EVENTS_TYPES,
         batch=settings.events_batch,
+        size_of=playback_event_count,
         claim_idle_ms=settings.events_claim_idle_ms,
     )
 
@@ -182,19 +200,23 @@ async def build_engagement(config: Config, shared: Shared) -> Part:
     settings = EngagementSettings.from_env()
     parts = stores(config, shared)
     service = EngagementService(parts.pg, parts.clickhouse, BusPublisher(shared.bus), parts.cache)
-    part = Part(deps=service)
+    backlog = IngestionBacklog(shared.bus, VIDEO_EVENTS, GROUP, settings.events_max_backlog)
+    part = Part(deps=EngagementDeps(service, backlog))
     stop = asyncio.Event()
 
     async def maintain() -> None:
         await _maintain(parts, stop)
 
-    async def stop_maintenance() -> None:
-        stop.set()
-
     part.background.append(maintain)
-    part.closers.append(stop_maintenance)
+    part.stoppers.append(stop.set)
     if not settings.run_consumers:
         return part
+    # Likes, unlikes, shares and comments reach the bus from stream.outbox, relayed where
+    # the background consumers run (RPC-only replicas write rows, the consumer deployment
+    # publishes them; several relays share the rows with SKIP LOCKED).
+    relay = outbox_relay(shared.pool, shared.bus)
+    part.background.append(relay.run)
+    part.stoppers.append(relay.stop)
     name = consumer_name(config)
     playback = [
         events_consumer(config, shared, settings=settings, name=f"{name}-{i}")
@@ -206,10 +228,6 @@ async def build_engagement(config: Config, shared: Shared) -> Part:
         # Groups exist before the first RPC, so nothing published meanwhile is missed.
         await shared.bus.ensure_group(consumer.topic, consumer.group)
         part.background.append(consumer.run)
+        part.stoppers.append(consumer.stop)
 
-    async def stop_consumers() -> None:
-        for consumer in consumers:
-            consumer.stop()
-
-    part.closers.append(stop_consumers)
     return part

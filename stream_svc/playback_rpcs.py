@@ -18,6 +18,7 @@ from reels.stream.v1 import stream_service_pb2 as stream_pb2
 from reels.stream.v1 import stream_service_pb2_grpc
 
 from reels_runtime.context import current_principal
+from stream_svc import metrics
 from stream_svc.domain.bitrate import BandwidthReport, HintError, Hints, hints_from_headers
 from stream_svc.domain.bitrate import validated_hints as _validated_hints
 from stream_svc.domain.playback import (
@@ -59,6 +60,12 @@ async def _abort(context: grpc.aio.ServicerContext, error: PlaybackError) -> NoR
     )
     await context.abort(code, str(error))
     raise AssertionError("unreachable: abort raises")
+
+
+def _cause(error: PlaybackError) -> str:
+    """The segment_errors cause label: the status code's name, lower-case."""
+    code = next((code for kind, code in _CODES.items() if isinstance(error, kind)), None)
+    return code.name.lower() if code is not None else "internal"
 
 
 def _metadata(context: grpc.aio.ServicerContext) -> dict[str, str]:
@@ -115,16 +122,17 @@ class PlaybackRpcs(stream_service_pb2_grpc.StreamServiceServicer):
         self, request: stream_pb2.GetHlsManifestRequest, context: grpc.aio.ServicerContext
     ) -> httpbody_pb2.HttpBody:
         metadata = _metadata(context)
+        rendition = metadata.get(MEDIA_PLAYLIST_METADATA)
         try:
-            user_id = _viewer()
-            rendition = metadata.get(MEDIA_PLAYLIST_METADATA)
-            if rendition:
-                manifest = await self._service.hls_media(
-                    request.video_id, rendition, user_id, metadata.get(SESSION_METADATA)
-                )
-            else:
-                hints = _request_hints(request).merged_over(hints_from_headers(metadata))
-                manifest = await self._service.hls_master(request.video_id, user_id, hints)
+            with metrics.timed("hls_media" if rendition else "hls_master"):
+                user_id = _viewer()
+                if rendition:
+                    manifest = await self._service.hls_media(
+                        request.video_id, rendition, user_id, metadata.get(SESSION_METADATA)
+                    )
+                else:
+                    hints = _request_hints(request).merged_over(hints_from_headers(metadata))
+                    manifest = await self._service.hls_master(request.video_id, user_id, hints)
         except PlaybackError as error:
             await _abort(context, error)
         return _http_body(manifest)
@@ -134,8 +142,9 @@ class PlaybackRpcs(stream_service_pb2_grpc.StreamServiceServicer):
     ) -> httpbody_pb2.HttpBody:
         metadata = _metadata(context)
         try:
-            hints = _request_hints(request).merged_over(hints_from_headers(metadata))
-            manifest = await self._service.dash(request.video_id, _viewer(), hints)
+            with metrics.timed("dash"):
+                hints = _request_hints(request).merged_over(hints_from_headers(metadata))
+                manifest = await self._service.dash(request.video_id, _viewer(), hints)
         except PlaybackError as error:
             await _abort(context, error)
         return _http_body(manifest)
@@ -144,15 +153,21 @@ class PlaybackRpcs(stream_service_pb2_grpc.StreamServiceServicer):
         self, request: stream_pb2.GetSegmentRequest, context: grpc.aio.ServicerContext
     ) -> stream_pb2.GetSegmentResponse:
         try:
-            location = await self._service.segment(
-                request.video_id,
-                request.bitrate,
-                request.segment_id,
-                _viewer(),
-                request.session_id or None,
-            )
+            with metrics.timed("segment"):
+                viewer = _viewer()
+                location = await self._service.segment(
+                    request.video_id,
+                    request.bitrate,
+                    request.segment_id,
+                    viewer,
+                    request.session_id or None,
+                )
         except PlaybackError as error:
+            metrics.SEGMENT_ERRORS.labels(_cause(error)).inc()
             await _abort(context, error)
+        metrics.segment_served(
+            request.session_id or f"{viewer}/{request.video_id}", request.bitrate
+        )
         await context.send_initial_metadata(
             ((REDIRECT_METADATA, location.url), ("cache-control", "private, no-store"))
         )

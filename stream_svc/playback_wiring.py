@@ -8,21 +8,13 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import boto3
-from botocore.config import Config as BotoConfig
-
 from reels_runtime.auth import TokenSigner
 from reels_runtime.config import Config, ConfigError
+from reels_runtime.object_store import s3_client
+from reels_runtime.topics import VIDEO_DELETED, VIDEO_PUBLISHED, VIDEO_UPDATED
 from stream_svc.adapters.bandwidth import BandwidthReports
 from stream_svc.adapters.catalogue import PostgresPlaybackCatalogue, PublishedObjects
-from stream_svc.adapters.catalogue_events import (
-    CONSUMER_GROUP,
-    TOPICS,
-    VIDEO_DELETED,
-    VIDEO_PUBLISHED,
-    VIDEO_UPDATED,
-    CatalogueFeed,
-)
+from stream_svc.adapters.catalogue_events import CONSUMER_GROUP, TOPICS, CatalogueFeed
 from stream_svc.adapters.cdn import CdnManager
 from stream_svc.adapters.playback_cache import RedisBandwidthMemory, RedisManifestCache
 from stream_svc.adapters.playback_events import BusPlaybackEvents
@@ -77,23 +69,6 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -
     return value
 
 
-def _s3_client(config: Config, endpoint_url: str, timeout_s: float = 5.0):  # type: ignore[no-untyped-def]
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint_url,
-        aws_access_key_id=config.s3_access_key_id,
-        aws_secret_access_key=config.s3_secret_access_key,
-        region_name=config.s3_region,
-        config=BotoConfig(
-            connect_timeout=timeout_s,
-            read_timeout=timeout_s,
-            retries={"max_attempts": 2},
-            s3={"addressing_style": "path"},
-            signature_version="s3v4",
-        ),
-    )
-
-
 @dataclass
 class Playback:
     """What the playback RPCs use, and what tests and tools reach into."""
@@ -108,7 +83,8 @@ async def build_playback(
     config: Config, shared: Shared, settings: PlaybackSettings | None = None
 ) -> Part:
     settings = settings or PlaybackSettings.from_env()
-    signer = TokenSigner.from_config(config)
+    # Playback tokens (one per manifest) are EdDSA with the playback key, as the feed's are.
+    signer = TokenSigner.playback_from_config(config)
     origin_url = settings.origin_public_url or config.s3_endpoint_url
     catalogue = PostgresPlaybackCatalogue(shared.pool)
     cache = RedisManifestCache(shared.redis, config)
@@ -116,7 +92,7 @@ async def build_playback(
         cdn_url=config.cdn_url,
         origin_url=origin_url,
         bucket=config.s3_bucket_video,
-        presigner=_s3_client(config, origin_url),
+        presigner=s3_client(config, endpoint_url=origin_url, max_attempts=2),
         probe_timeout_s=settings.cdn_probe_timeout_s,
         health_ttl_s=settings.cdn_health_ttl_s,
         url_ttl_s=settings.token_ttl_s,
@@ -134,7 +110,7 @@ async def build_playback(
     )
     feed = CatalogueFeed(
         catalogue,
-        PublishedObjects(_s3_client(config, config.s3_endpoint_url), config.s3_bucket_video),
+        PublishedObjects(s3_client(config, max_attempts=2), config.s3_bucket_video),
         cache,
         cdn,
     )
@@ -149,12 +125,9 @@ async def build_playback(
         for topic, message_type in TOPICS.items()
     ]
 
-    async def stop_consumers() -> None:
-        for consumer in consumers:
-            consumer.stop()
-
     return Part(
         deps=Playback(service=service, catalogue=catalogue, cdn=cdn, cache=cache),
         background=[consumer.run for consumer in consumers],
-        closers=[stop_consumers, cache.close],
+        stoppers=[consumer.stop for consumer in consumers],
+        closers=[cache.close],
     )

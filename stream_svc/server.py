@@ -20,7 +20,11 @@ async def create_server(config: Config) -> ReelsServer:
     shared: Shared = await open_shared(config)
     playback = await build_playback(config, shared)
     engagement = await build_engagement(config, shared)
-    servicer = StreamServicer(playback=playback.deps, engagement=engagement.deps)
+    servicer = StreamServicer(
+        playback=playback.deps,
+        engagement=engagement.deps.service,
+        backlog=engagement.deps.backlog,
+    )
     server = build_server(
         config,
         [SERVICE_NAME],
@@ -30,6 +34,8 @@ async def create_server(config: Config) -> ReelsServer:
     for part in (playback, engagement):
         for task in part.background:
             server.add_background_task(task)
+        for stop in part.stoppers:
+            server.on_stopping(stop)
         for close in part.closers:
             server.on_shutdown(close)
     for close in shared.closers:

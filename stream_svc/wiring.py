@@ -34,7 +34,16 @@ class Shared:
 
     async def in_clickhouse(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         async with self.clickhouse_lock:
-            return await asyncio.to_thread(fn, *args, **kwargs)
+            work = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                # The caller has gone, but the thread is still inside chDB and cannot be
+                # interrupted: keep the lock until it returns, or a second call would run
+                # beside it in the same embedded engine.
+                # Its result or error is dropped: nobody is waiting for it.
+                await asyncio.wait([work])
+                raise
 
 
 @dataclass
@@ -44,10 +53,16 @@ class Part:
     deps: Any
     background: list[Task] = field(default_factory=list)
     closers: list[Closer] = field(default_factory=list)
+    # Asked to return when the server stops, before its background tasks are cancelled.
+    stoppers: list[Callable[[], None]] = field(default_factory=list)
 
 
 async def open_shared(config: Config) -> Shared:
-    pool = await open_pg_pool(config.database_url, min_size=1, max_size=10, name="stream_svc")
+    # A fresh feed page costs stream_svc four queries: a ping before each would double
+    # the round trips. A connection unused for a second is still pinged first.
+    pool = await open_pg_pool(
+        config.database_url, min_size=1, max_size=10, name="stream_svc", check_idle_s=1.0
+    )
     redis = Redis.from_url(config.redis_url, socket_timeout=5.0, socket_connect_timeout=2.0)
     bus = EventBus(redis, config.event_stream_prefix)
     clickhouse = await asyncio.to_thread(

@@ -17,13 +17,14 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reels_runtime import localstack
-from reels_runtime.auth import TokenSigner, generate_dev_keys
+from reels_runtime.auth import PLAYBACK_KEY_FILE, TokenSigner, generate_dev_keys
 from reels_runtime.config import Config
 from reels_runtime.db import create_database_if_missing, drop_database_if_exists
 from reels_runtime.envoy_config import gateway_values, render
 from reels_runtime.migrate import migrate_postgres
 from reels_runtime.server import ReelsServer
-from tests.support.processes import free_port, http_status, running, wait_until
+from tests.support.model_server import ModelServerProcess, export_models
+from tests.support.processes import free_port, http_status, refusing_port, running, wait_until
 
 BASE_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL",
@@ -38,6 +39,9 @@ class Keys:
     private_key_path: Path
     jwks_path: Path
     signer: TokenSigner
+    # The Ed25519 key ranking_svc signs playback tokens with (`playback_signer` mints them).
+    playback_key_path: Path
+    playback_signer: TokenSigner
 
     def user_metadata(self, user_id: str, **claims: object) -> list[tuple[str, str]]:
         return [("authorization", f"Bearer {self.signer.mint_user(user_id, **claims)}")]
@@ -48,9 +52,15 @@ class Keys:
 
 @pytest.fixture(scope="session")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
-    private_path, jwks_path = generate_dev_keys(tmp_path_factory.mktemp("keys"), "reels-test-1")
+    private_path, jwks_path = generate_dev_keys(
+        tmp_path_factory.mktemp("keys"), "reels-test-1", playback_kid="reels-test-playback-1"
+    )
     signer = TokenSigner.from_pem_file(private_path, "reels-test-1", "reels-local", "reels")
-    return Keys(private_path, jwks_path, signer)
+    playback_path = private_path.parent / PLAYBACK_KEY_FILE
+    playback = TokenSigner.from_pem_file(
+        playback_path, "reels-test-playback-1", "reels-local", "reels"
+    )
+    return Keys(private_path, jwks_path, signer, playback_path, playback)
 
 
 @pytest.fixture(scope="session")
@@ -139,17 +149,20 @@ def service_environ(
         "JWT_JWKS_PATH": str(keys.jwks_path),
         "JWT_PRIVATE_KEY_PATH": str(keys.private_key_path),
         "JWT_KEY_ID": "reels-test-1",
+        "JWT_PLAYBACK_KEY_PATH": str(keys.playback_key_path),
+        "JWT_PLAYBACK_KEY_ID": "reels-test-playback-1",
         "S3_ENDPOINT_URL": seaweedfs.endpoint_url,
         "S3_ACCESS_KEY_ID": seaweedfs.access_key,
         "S3_SECRET_ACCESS_KEY": seaweedfs.secret_key,
         "S3_BUCKET_VIDEO": seaweedfs.bucket,
         # Nothing listens here: the CDN stand-in is not part of these tests.
         "CDN_URL": f"http://127.0.0.1:{free_port()}",
-        # Until a test starts them, peers are unreachable ports, never a `make up` stack's.
-        "MEDIA_SVC_ADDR": f"127.0.0.1:{free_port()}",
-        "STREAM_SVC_ADDR": f"127.0.0.1:{free_port()}",
-        "EMBED_SVC_ADDR": f"127.0.0.1:{free_port()}",
-        "RANKING_SVC_ADDR": f"127.0.0.1:{free_port()}",
+        # Unless a test points them at a server it started, peers refuse at once: never a
+        # `make up` stack's port, nor one that a process started (or paused) later took over.
+        "MEDIA_SVC_ADDR": f"127.0.0.1:{refusing_port()}",
+        "STREAM_SVC_ADDR": f"127.0.0.1:{refusing_port()}",
+        "EMBED_SVC_ADDR": f"127.0.0.1:{refusing_port()}",
+        "RANKING_SVC_ADDR": f"127.0.0.1:{refusing_port()}",
         "GRPC_LISTEN": "127.0.0.1:0",
         "METRICS_PORT": "0",
     }
@@ -184,11 +197,89 @@ async def stream_server(config: Config) -> AsyncIterator[ReelsServer]:
     await server.stop(grace=1)
 
 
+@pytest.fixture(scope="module")
+def cdn(config: Config, seaweedfs: SeaweedFS, tmp_path_factory: pytest.TempPathFactory):
+    """The CDN stand-in (a caching Envoy) in front of the test SeaweedFS, one per module."""
+    from tests.support.playback import cdn_standin
+
+    with cdn_standin(config.cdn_url, seaweedfs.endpoint_url, tmp_path_factory.mktemp("cdn")) as c:
+        yield c
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def clip(media_server, stream_server, keys, service_environ, tmp_path_factory):
+    """A clip uploaded, transcoded, published and playable, one per module."""
+    from tests.support.playback import publish_clip, wait_playable
+
+    published = await publish_clip(
+        media_server.target, keys, service_environ, tmp_path_factory.mktemp("clip")
+    )
+    await wait_playable(stream_server.target, keys, published.video_id)
+    return published
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def ranking_server(config: Config) -> AsyncIterator[ReelsServer]:
+async def ranking_server(config: Config, stream_server: ReelsServer) -> AsyncIterator[ReelsServer]:
+    """ranking_svc in front of the in-process stream_svc; embed_svc stays wherever
+    EMBED_SVC_ADDR points (nothing, unless a test starts one): the feed falls back to rules."""
     from ranking_svc.server import create_server
 
-    server = await _started(create_server(config.replace(service_name="ranking_svc")))
+    ranking_config = config.replace(
+        service_name="ranking_svc", stream_svc_addr=stream_server.target
+    )
+    server = await _started(await create_server(ranking_config))
+    yield server
+    await server.stop(grace=1)
+
+
+# --- models, the model server and embed_svc (issue 5) ------------------------------------
+
+
+@pytest.fixture(scope="session")
+def exported_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """video_encoder/1 and ranking_model/1 (256-d), exported once per session as `make models`
+    does, in a process of its own (this one stays free of TensorFlow's state)."""
+    base = tmp_path_factory.mktemp("models")
+    return export_models(base, base.parent / f"{base.name}-export.log")
+
+
+@pytest.fixture(scope="session")
+def model_server(
+    exported_models: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ModelServerProcess]:
+    """The model server as a separate process (`.address`, `.pid`); a test may `stop()`,
+    `start()`, `restart()`, `pause()` (SIGSTOP) or `resume()` it, or use `with
+    model_server.stopped():` / `with model_server.paused():`, which restore it afterwards."""
+    server = ModelServerProcess(exported_models, tmp_path_factory.mktemp("model-server"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def embed_server(
+    config: Config,
+    stream_server: ReelsServer,
+    model_server: ModelServerProcess,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[ReelsServer]:
+    """embed_svc in-process on port 0, over the model server above, a Milvus Lite file of its
+    own and the session's stream_svc (watch history, ClickHouse mirror)."""
+    from embed_svc.server import create_server
+    from embed_svc.settings import EmbedSettings
+
+    milvus = tmp_path_factory.mktemp("milvus") / "milvus.db"
+    embed_config = config.replace(
+        service_name="embed_svc",
+        tensorflow_serving_url=model_server.address,
+        milvus_uri=str(milvus),
+        stream_svc_addr=stream_server.target,
+    )
+    # Short waits, so refreshes and mirrors happen within a test's time.
+    settings = EmbedSettings(user_refresh_delay_s=0.3, mirror_interval_s=0.2)
+    server = await _started(await create_server(embed_config, settings))
     yield server
     await server.stop(grace=1)
 

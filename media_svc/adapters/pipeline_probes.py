@@ -12,8 +12,9 @@ from media_svc.adapters.object_store import ObjectStore
 from media_svc.domain.processing_health import PipelineHealth, PipelineProbes, assess
 from media_svc.redis_keys import MediaKeys
 from reels_runtime.eventbus import EventBus
+from reels_runtime.topics import VIDEO_UPLOADED
 
-UPLOADED_TOPIC = "video.uploaded"
+UPLOADED_TOPIC = VIDEO_UPLOADED
 TRANSCODE_GROUP = "transcoders"
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from reels.common.v1 import events_pb2, video_pb2
 
 from reels_runtime.eventbus import Event
+from reels_runtime.topics import CATALOGUE_TOPICS
 from stream_svc.adapters.catalogue import (
     Change,
     ObjectMissing,
@@ -37,14 +38,7 @@ from stream_svc.domain.playback_model import (
 
 logger = logging.getLogger(__name__)
 
-VIDEO_PUBLISHED = "video.published"
-VIDEO_UPDATED = "video.updated"
-VIDEO_DELETED = "video.deleted"
-TOPICS: dict[str, type] = {
-    VIDEO_PUBLISHED: events_pb2.VideoPublishedEvent,
-    VIDEO_UPDATED: events_pb2.VideoUpdatedEvent,
-    VIDEO_DELETED: events_pb2.VideoDeletedEvent,
-}
+TOPICS = CATALOGUE_TOPICS
 CONSUMER_GROUP = "stream_playback"
 
 _KINDS = {video_pb2.RENDITION_KIND_VIDEO: VIDEO, video_pb2.RENDITION_KIND_AUDIO: AUDIO}

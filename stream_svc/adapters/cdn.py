@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from prometheus_client import Counter, Gauge
 
+from stream_svc import metrics
 from stream_svc.adapters.catalogue import Change
 from stream_svc.domain.playback import (
     SERVED_BY_CDN,
@@ -156,8 +157,8 @@ class CdnManager:
             if current is not None and self._monotonic() - current.checked_at < self._health_ttl:
                 return current
             cdn, origin = await asyncio.gather(
-                self._probe(f"{self._cdn}/healthz", self._probe_timeout),
-                self._probe(f"{self._origin}/", self._probe_timeout),
+                self._timed_probe("cdn", f"{self._cdn}/healthz"),
+                self._timed_probe("origin", f"{self._origin}/"),
             )
             if current is not None and (current.cdn, current.origin) != (cdn, origin):
                 logger.warning(
@@ -168,6 +169,14 @@ class CdnManager:
             ORIGIN_UP.set(1 if origin else 0)
             self._health = Health(bool(cdn), bool(origin), self._monotonic())
             return self._health
+
+    async def _timed_probe(self, target: str, url: str) -> bool:
+        started = time.perf_counter()
+        answered = bool(await self._probe(url, self._probe_timeout))
+        metrics.CDN_PROBE_LATENCY_MS.labels(target).observe((time.perf_counter() - started) * 1000)
+        if not answered:
+            metrics.CDN_PROBE_ERRORS.labels(target).inc()
+        return answered
 
     # Playback --------------------------------------------------------------------------
 

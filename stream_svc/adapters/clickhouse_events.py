@@ -23,10 +23,12 @@ from stream_svc.domain.analytics import (
     rendition_height,
 )
 from stream_svc.domain.events import (
+    COLUMN_NAMES,
+    MILESTONE_BY_VALUE,
     MILESTONES,
     PROGRESS_ACTIONS,
     SESSION_ACTIONS,
-    RecordedEvent,
+    EventColumns,
 )
 from stream_svc.domain.model import (
     CreatorFacts,
@@ -58,6 +60,10 @@ _EVENT_COLUMNS = [
     "event_time",
     "segment_id",
 ]
+# EventColumns holds the events in the order of the video_events columns above.
+_UINT32_COLUMNS = frozenset(
+    ("bitrate_kbps", "watch_ms", "position_ms", "startup_ms", "rebuffer_ms")
+)
 _HISTORY_COLUMNS = [
     "user_id",
     "video_id",
@@ -88,6 +94,11 @@ _VIDEO_COLUMNS = [
     "version",
 ]
 _UINT32 = 2**32 - 1
+_WATCH_INDEX = _EVENT_COLUMNS.index("watch_ms")
+# EventColumns lists its fields in the order of the table's columns (times in ms).
+assert [c.removesuffix("_ms") if c == "event_time_ms" else c for c in COLUMN_NAMES] == (
+    _EVENT_COLUMNS
+), "EventColumns and video_events disagree on the column order"
 
 # A session's completion: the furthest milestone among its events.
 _MILESTONE_SQL = (
@@ -114,6 +125,13 @@ def _u32(value: int) -> int:
     return min(max(value, 0), _UINT32)
 
 
+def _u32_column(column: list[int]) -> list[int]:
+    # min() and max() over the whole column run in C; values out of range are rare.
+    if column and (min(column) < 0 or max(column) > _UINT32):
+        return [_u32(v) for v in column]
+    return column
+
+
 def _token(kind: str, ids: Sequence[str]) -> str:
     # The same events always make the same token: a redelivered identical batch is
     # dropped by the tables' non_replicated_deduplication_window.
@@ -128,6 +146,9 @@ def _aware(value: datetime) -> datetime:
 def _consume_outcome(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()  # retrieved: an abandoned call's error is not "never retrieved"
+
+
+_ONE_USER = {"max_threads": 1}
 
 
 class ClickHouseEvents:
@@ -148,12 +169,12 @@ class ClickHouseEvents:
 
     # -- ingestion ------------------------------------------------------------------------
 
-    async def already_stored(self, events: Sequence[RecordedEvent]) -> set[str]:
+    async def already_stored(self, events: EventColumns) -> set[str]:
         """The ids among `events` that ClickHouse `video_events` holds already."""
-        if not events:
+        if not len(events):
             return set()
-        videos = sorted({e.video_id for e in events})
-        ids = [e.event_id for e in events]
+        videos = events.video_ids()
+        ids = list(events.event_id)
 
         def query() -> set[str]:
             result = self._client.query(
@@ -165,61 +186,60 @@ class ClickHouseEvents:
 
         return await self._run(query)
 
-    async def store(self, events: Sequence[RecordedEvent]) -> None:
-        """Writes the events to `video_events` and their progress to `watch_history`.
+    async def store(self, events: EventColumns) -> None:
+        """Writes the events to `video_events` and their progress to `watch_history`, as
+        columns (no Python object per row or value on the way into ClickHouse).
 
         watch_history goes first: its readers take maxima per session, so a row written
         twice (a crash between the two inserts) changes nothing there, while video_events
         is the table whose content decides whether a batch has landed.
         """
-        if not events:
+        if not len(events):
             return
-        rows = [
-            [
-                e.event_id,
-                e.video_id,
-                e.creator_id,
-                e.user_id,
-                e.session_id,
-                e.action.value,
-                _u32(e.bitrate_kbps),
-                e.rendition,
-                e.device,
-                _u32(e.watch_ms),
-                _u32(e.position_ms),
-                _u32(e.startup_ms),
-                _u32(e.rebuffer_ms),
-                e.event_time,
-                e.segment_id,
-            ]
-            for e in events
+        columns = [
+            _u32_column(column) if name in _UINT32_COLUMNS else column
+            for name, column in zip(COLUMN_NAMES, events.columns(), strict=True)
         ]
         # One history row per session and batch: readers take maxima per session, so the
         # furthest point of the batch tells all its progress events would have told.
         furthest: dict[tuple[str, str, str], list[Any]] = {}
         progress: list[str] = []
-        for e in events:
-            if e.action not in PROGRESS_ACTIONS:
+        milestones = MILESTONE_BY_VALUE
+        for event_id, user_id, video_id, creator_id, session_id, action, at, watch in zip(
+            events.event_id,
+            events.user_id,
+            events.video_id,
+            events.creator_id,
+            events.session_id,
+            events.action,
+            events.event_time_ms,
+            columns[_WATCH_INDEX],
+            strict=True,
+        ):
+            milestone = milestones.get(action)
+            if milestone is None:
                 continue
-            progress.append(e.event_id)
-            milestone = MILESTONES[e.action]
-            row = furthest.get((e.user_id, e.video_id, e.session_id))
+            progress.append(event_id)
+            row = furthest.get((user_id, video_id, session_id))
             if row is None:
-                furthest[(e.user_id, e.video_id, e.session_id)] = [
-                    e.user_id,
-                    e.video_id,
-                    e.creator_id,
-                    e.session_id,
-                    e.event_time,
-                    _u32(e.watch_ms),
+                furthest[(user_id, video_id, session_id)] = [
+                    user_id,
+                    video_id,
+                    creator_id,
+                    session_id,
+                    at,
+                    watch,
                     milestone,
                 ]
             else:
-                row[4] = max(row[4], e.event_time)
-                row[5] = max(row[5], _u32(e.watch_ms))
-                row[6] = max(row[6], milestone)
-        history = list(furthest.values())
-        ids = [e.event_id for e in events]
+                if at > row[4]:
+                    row[4] = at
+                if watch > row[5]:
+                    row[5] = watch
+                if milestone > row[6]:
+                    row[6] = milestone
+        history = [list(column) for column in zip(*furthest.values(), strict=True)]
+        ids = events.event_id
 
         def insert() -> None:
             if history:
@@ -227,12 +247,14 @@ class ClickHouseEvents:
                     "watch_history",
                     history,
                     column_names=_HISTORY_COLUMNS,
+                    column_oriented=True,
                     settings={"insert_deduplication_token": _token("watch_history", progress)},
                 )
             self._client.insert(
                 "video_events",
-                rows,
+                columns,
                 column_names=_EVENT_COLUMNS,
+                column_oriented=True,
                 settings={"insert_deduplication_token": _token("video_events", ids)},
             )
 
@@ -477,6 +499,9 @@ class ClickHouseEvents:
         return await self._tag_counts("v.sound_id AS tag", window, now, limit)
 
     # -- per user -------------------------------------------------------------------------
+    # One user's rows are one sorted range of the table (ORDER BY user_id, watched_at),
+    # aggregated in ClickHouse so a heavy viewer's history stays one small answer; parallel
+    # streams over such a range only add work (a feed page makes two of these reads).
 
     async def watch_history(self, user_id: str, since: datetime, limit: int) -> list[WatchEntry]:
         sql = (
@@ -491,7 +516,7 @@ class ClickHouseEvents:
         params = {"user": user_id, "since": since, "limit": limit}
 
         def query() -> list[WatchEntry]:
-            rows = self._client.query(sql, parameters=params).result_rows
+            rows = self._client.query(sql, parameters=params, settings=_ONE_USER).result_rows
             return [
                 WatchEntry(vid, creator, _aware(last), min(1.0, float(comp)), watch / 1000)
                 for vid, creator, last, comp, watch in rows
@@ -508,7 +533,9 @@ class ClickHouseEvents:
         )
 
         def query() -> list[CreatorInteraction]:
-            rows = self._client.query(sql, parameters={"user": user_id, "since": since}).result_rows
+            rows = self._client.query(
+                sql, parameters={"user": user_id, "since": since}, settings=_ONE_USER
+            ).result_rows
             return [
                 CreatorInteraction(creator, vid, Interaction.COMPLETED, _aware(at))
                 for creator, vid, at in rows

@@ -12,34 +12,41 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from google.protobuf.message import Message
 from opentelemetry import propagate
 from prometheus_client import Counter
+from psycopg_pool import AsyncConnectionPool
 from reels.common.v1 import events_pb2, playback_pb2
 
 from reels_runtime.context import current_request_id
 from reels_runtime.eventbus import EVENTS_PUBLISHED, EventBus
+from reels_runtime.outbox import Outbox, OutboxItem, OutboxRelay
+from reels_runtime.topics import TOPIC_TYPES as ALL_TOPIC_TYPES
+from reels_runtime.topics import (
+    VIDEO_COMMENTED,
+    VIDEO_DELETED,
+    VIDEO_EVENTS,
+    VIDEO_LIKED,
+    VIDEO_PUBLISHED,
+    VIDEO_SHARED,
+    VIDEO_UNLIKED,
+    VIDEO_UPDATED,
+    playback_event_count,
+)
 from stream_svc.domain.events import Action, RecordedEvent
 from stream_svc.domain.model import Comment, VideoInfo
 
-# Topics this half publishes.
-VIDEO_EVENTS = "video_events"
-VIDEO_LIKED = "video.liked"
-VIDEO_UNLIKED = "video.unliked"
-VIDEO_SHARED = "video.shared"
-VIDEO_COMMENTED = "video.commented"
-# Topics media_svc publishes and this half consumes (named here: no service imports
-# another service's package).
-VIDEO_PUBLISHED = "video.published"
-VIDEO_UPDATED = "video.updated"
-VIDEO_DELETED = "video.deleted"
-
+# Topics this half publishes (video_events, video.liked/unliked/shared/commented) and the
+# catalogue's it consumes.
 TOPIC_TYPES: dict[str, type[Message]] = {
-    VIDEO_EVENTS: events_pb2.PlaybackEventRecorded,
-    VIDEO_LIKED: events_pb2.VideoLikedEvent,
-    VIDEO_UNLIKED: events_pb2.VideoUnlikedEvent,
-    VIDEO_SHARED: events_pb2.VideoSharedEvent,
-    VIDEO_COMMENTED: events_pb2.VideoCommentedEvent,
-    VIDEO_PUBLISHED: events_pb2.VideoPublishedEvent,
-    VIDEO_UPDATED: events_pb2.VideoUpdatedEvent,
-    VIDEO_DELETED: events_pb2.VideoDeletedEvent,
+    topic: ALL_TOPIC_TYPES[topic]
+    for topic in (
+        VIDEO_EVENTS,
+        VIDEO_LIKED,
+        VIDEO_UNLIKED,
+        VIDEO_SHARED,
+        VIDEO_COMMENTED,
+        VIDEO_PUBLISHED,
+        VIDEO_UPDATED,
+        VIDEO_DELETED,
+    )
 }
 
 LIKES = Counter("video_likes", "Likes given (a repeated like of the same user is not counted).")
@@ -113,67 +120,42 @@ def _span(ms: int) -> duration_pb2.Duration | None:
     return duration_ms(ms) if ms else None
 
 
-def recorded_message(event: RecordedEvent) -> events_pb2.PlaybackEventRecorded:
+def _recorded_fields(event: RecordedEvent) -> dict[str, Any]:
     span = _span
-    return events_pb2.PlaybackEventRecorded(
-        event_id=event.event_id,
-        occur_time=timestamp(event.occur_time or datetime.now(UTC)),
-        video_id=event.video_id,
-        user_id=event.user_id,
-        session_id=event.session_id,
-        action=action_number(event.action),  # type: ignore[arg-type]
-        event_time=timestamp(event.event_time),
-        bitrate_kbps=event.bitrate_kbps,
-        device=event.device,
-        watch_duration=span(event.watch_ms),
-        position=span(event.position_ms),
-        startup_duration=span(event.startup_ms),
-        rebuffer_duration=span(event.rebuffer_ms),
-        from_bitrate_kbps=event.from_bitrate_kbps,
-        to_bitrate_kbps=event.to_bitrate_kbps,
-        creator_id=event.creator_id,
-        client_event_id=event.client_event_id,
-        rendition=event.rendition,
-        segment_id=event.segment_id,
-    )
+    return {
+        "event_id": event.event_id,
+        "occur_time": timestamp(event.occur_time or datetime.now(UTC)),
+        "video_id": event.video_id,
+        "user_id": event.user_id,
+        "session_id": event.session_id,
+        "action": action_number(event.action),
+        "event_time": timestamp(event.event_time),
+        "bitrate_kbps": event.bitrate_kbps,
+        "device": event.device,
+        "watch_duration": span(event.watch_ms),
+        "position": span(event.position_ms),
+        "startup_duration": span(event.startup_ms),
+        "rebuffer_duration": span(event.rebuffer_ms),
+        "from_bitrate_kbps": event.from_bitrate_kbps,
+        "to_bitrate_kbps": event.to_bitrate_kbps,
+        "creator_id": event.creator_id,
+        "client_event_id": event.client_event_id,
+        "rendition": event.rendition,
+        "segment_id": event.segment_id,
+    }
 
 
-def _ms_of(span: duration_pb2.Duration) -> int:
-    # An unset Duration reads as zero, which is what an absent one means here.
-    return max(0, span.seconds * 1000 + span.nanos // 1_000_000)
+def recorded_message(event: RecordedEvent) -> events_pb2.PlaybackEventRecorded:
+    return events_pb2.PlaybackEventRecorded(**_recorded_fields(event))
 
 
-def recorded_event(message: events_pb2.PlaybackEventRecorded, event_id: str) -> RecordedEvent:
-    """The domain view of a `video_events` message; `event_id` is the envelope's when the
-    message carries none. Raises ValueError for an event no retry can make sense of."""
-    action = action_of(message.action)
-    if action is None:
-        raise ValueError(f"unknown playback action {message.action}")
-    # The consumers need only the event's own time; occur_time stands in when it is missing.
-    when = to_datetime(message.event_time) if message.HasField("event_time") else None
-    if when is None and message.HasField("occur_time"):
-        when = to_datetime(message.occur_time)
-    when = when or datetime.now(UTC)
-    return RecordedEvent(
-        event_id=message.event_id or event_id,
-        video_id=message.video_id,
-        user_id=message.user_id,
-        action=action,
-        event_time=when,
-        creator_id=message.creator_id,
-        session_id=message.session_id,
-        client_event_id=message.client_event_id,
-        bitrate_kbps=max(0, message.bitrate_kbps),
-        device=message.device,
-        watch_ms=_ms_of(message.watch_duration),
-        position_ms=_ms_of(message.position),
-        startup_ms=_ms_of(message.startup_duration),
-        rebuffer_ms=_ms_of(message.rebuffer_duration),
-        from_bitrate_kbps=max(0, message.from_bitrate_kbps),
-        to_bitrate_kbps=max(0, message.to_bitrate_kbps),
-        rendition=message.rendition,
-        segment_id=message.segment_id,
-    )
+def batch_message(events: Sequence[RecordedEvent]) -> events_pb2.PlaybackEventBatch:
+    """One `video_events` entry's message for the events of an accepted request batch."""
+    batch = events_pb2.PlaybackEventBatch()
+    add = batch.events.add
+    for event in events:
+        add(**_recorded_fields(event))
+    return batch
 
 
 # Appends one standard bus entry per (event_id, payload) pair of ARGV, with the common
@@ -223,7 +205,7 @@ def _common_fields(message: Message, now: str, *, context: bool) -> list[str]:
 
 async def publish_many(bus: EventBus, items: Sequence[tuple[str, Message, str]]) -> None:
     """Appends (topic, message, event_id) entries, one script call per topic (EventBus.publish
-    makes a round trip per event, far too slow for batches of playback events)."""
+    makes a round trip per entry). A `PlaybackEventBatch` is one entry of many events."""
     if not items:
         return
     script = _scripts.get("xadd_many")
@@ -242,78 +224,107 @@ async def publish_many(bus: EventBus, items: Sequence[tuple[str, Message, str]])
         for message, event_id in entries:
             args += [event_id, message.SerializeToString()]
         await script(keys=[bus.stream_key(topic)], args=args, client=bus.redis)
-        EVENTS_PUBLISHED.labels(topic).inc(len(entries))
+        EVENTS_PUBLISHED.labels(topic).inc(sum(playback_event_count(m) for m, _ in entries))
 
 
 class BusPublisher:
-    """Publishes accepted playback events and the engagement topics."""
+    """Publishes accepted playback events (the engagement topics go through OUTBOX)."""
 
     def __init__(self, bus: EventBus) -> None:
         self._bus = bus
         register_topics(bus)
 
     async def playback_events(self, events: Sequence[RecordedEvent]) -> None:
-        await publish_many(
-            self._bus, [(VIDEO_EVENTS, recorded_message(e), e.event_id) for e in events]
-        )
+        """One `video_events` entry for the accepted events of one request."""
+        if events:
+            await publish_many(
+                self._bus, [(VIDEO_EVENTS, batch_message(events), str(uuid.uuid4()))]
+            )
 
-    async def _with_record(self, topic: str, message: Message, record: RecordedEvent) -> None:
-        event_id: str = message.event_id  # type: ignore[attr-defined]
-        await publish_many(
-            self._bus,
-            [
-                (topic, message, event_id),
-                # Analytics and trending see the action through ClickHouse video_events.
-                (VIDEO_EVENTS, recorded_message(record), record.event_id),
-            ],
-        )
 
-    async def liked(self, event: RecordedEvent, like_count: int) -> None:
-        message = events_pb2.VideoLikedEvent(
-            event_id=str(uuid.uuid4()),
-            occur_time=timestamp(event.event_time),
-            video_id=event.video_id,
-            user_id=event.user_id,
-            creator_id=event.creator_id,
-            like_count=like_count,
-        )
-        await self._with_record(VIDEO_LIKED, message, event)
-        LIKES.inc()
+# -- the engagement topics, through stream.outbox (reels_runtime/outbox.py) ---------------
+# A like, unlike, share or comment writes its events in the transaction that records it
+# (stream_svc/adapters/postgres_engagement.py); the relay publishes them with publish_many,
+# the video_events record as a one-event PlaybackEventBatch entry as playback_events does.
 
-    async def unliked(self, video: VideoInfo, user_id: str, like_count: int) -> None:
-        message = events_pb2.VideoUnlikedEvent(
-            event_id=str(uuid.uuid4()),
-            occur_time=timestamp(datetime.now(UTC)),
-            video_id=video.video_id,
-            user_id=user_id,
-            creator_id=video.creator_id,
-            like_count=like_count,
-        )
-        await publish_many(self._bus, [(VIDEO_UNLIKED, message, message.event_id)])
+OUTBOX = Outbox(
+    "stream",
+    {
+        **{
+            topic: TOPIC_TYPES[topic]
+            for topic in (VIDEO_LIKED, VIDEO_UNLIKED, VIDEO_SHARED, VIDEO_COMMENTED)
+        },
+        # Each record goes as a PlaybackEventBatch entry (see VIDEO_EVENTS_TYPES).
+        VIDEO_EVENTS: events_pb2.PlaybackEventBatch,
+    },
+)
 
-    async def shared(self, event: RecordedEvent, platform: str, share_count: int) -> None:
-        message = events_pb2.VideoSharedEvent(
-            event_id=str(uuid.uuid4()),
-            occur_time=timestamp(event.event_time),
-            video_id=event.video_id,
-            user_id=event.user_id,
-            creator_id=event.creator_id,
-            platform=platform,
-            share_count=share_count,
-        )
-        await self._with_record(VIDEO_SHARED, message, event)
-        SHARES.inc()
 
-    async def commented(self, event: RecordedEvent, comment: Comment, count: int) -> None:
-        message = events_pb2.VideoCommentedEvent(
-            event_id=str(uuid.uuid4()),
-            occur_time=timestamp(event.event_time),
-            video_id=event.video_id,
-            user_id=event.user_id,
-            creator_id=event.creator_id,
-            comment_id=comment.comment_id,
-            text=comment.text,
-            comment_count=count,
-        )
-        await self._with_record(VIDEO_COMMENTED, message, event)
-        COMMENTS.inc()
+def outbox_relay(
+    pool: AsyncConnectionPool, bus: EventBus, *, batch: int = 100, idle_s: float = 0.2
+) -> OutboxRelay:
+    """The relay of stream.outbox to the bus (a background task of stream_svc)."""
+    register_topics(bus)
+    return OutboxRelay(pool, bus, OUTBOX, publish=publish_many, batch=batch, idle_s=idle_s)
+
+
+def _with_record(topic: str, message: Message, record: RecordedEvent) -> list[OutboxItem]:
+    event_id: str = message.event_id  # type: ignore[attr-defined]
+    return [
+        (topic, message, event_id),
+        # Analytics and trending see the action through ClickHouse video_events.
+        (VIDEO_EVENTS, batch_message([record]), record.event_id),
+    ]
+
+
+def liked_events(event: RecordedEvent, like_count: int) -> list[OutboxItem]:
+    message = events_pb2.VideoLikedEvent(
+        event_id=str(uuid.uuid4()),
+        occur_time=timestamp(event.event_time),
+        video_id=event.video_id,
+        user_id=event.user_id,
+        creator_id=event.creator_id,
+        like_count=like_count,
+    )
+    return _with_record(VIDEO_LIKED, message, event)
+
+
+def unliked_events(
+    video: VideoInfo, user_id: str, at: datetime, like_count: int
+) -> list[OutboxItem]:
+    message = events_pb2.VideoUnlikedEvent(
+        event_id=str(uuid.uuid4()),
+        occur_time=timestamp(at),
+        video_id=video.video_id,
+        user_id=user_id,
+        creator_id=video.creator_id,
+        like_count=like_count,
+    )
+    return [(VIDEO_UNLIKED, message, message.event_id)]
+
+
+def shared_events(event: RecordedEvent, platform: str, share_count: int) -> list[OutboxItem]:
+    message = events_pb2.VideoSharedEvent(
+        event_id=str(uuid.uuid4()),
+        occur_time=timestamp(event.event_time),
+        video_id=event.video_id,
+        user_id=event.user_id,
+        creator_id=event.creator_id,
+        platform=platform,
+        share_count=share_count,
+    )
+    return _with_record(VIDEO_SHARED, message, event)
+
+
+def commented_events(event: RecordedEvent, comment: Comment, count: int) -> list[OutboxItem]:
+    message = events_pb2.VideoCommentedEvent(
+        event_id=str(uuid.uuid4()),
+        occur_time=timestamp(event.event_time),
+        video_id=event.video_id,
+        user_id=event.user_id,
+        creator_id=event.creator_id,
+        comment_id=comment.comment_id,
+        text=comment.text,
+        comment_count=count,
+    )
+    return _with_record(VIDEO_COMMENTED, message, event)

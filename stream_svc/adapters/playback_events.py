@@ -12,11 +12,12 @@ from redis.exceptions import RedisError
 from reels.common.v1 import events_pb2, playback_pb2
 
 from reels_runtime.eventbus import EventBus
+from reels_runtime.topics import VIDEO_EVENTS
 from stream_svc.domain.playback import WatchSegment
 
 logger = logging.getLogger(__name__)
 
-VIDEO_EVENTS_TOPIC = "video_events"
+VIDEO_EVENTS_TOPIC = VIDEO_EVENTS
 # Segment events get ids in their own namespace, derived from what identifies the fetch.
 _WATCH_SEGMENT_NAMESPACE = uuid.UUID("5b1e7c8e-4f0a-4c1f-9d57-8d0c2b6a9e31")
 _PUBLISH_TIMEOUT_S = 1.0

@@ -3,22 +3,45 @@ comments, and the exactly-once bookkeeping of consumed events."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 
 from psycopg import AsyncConnection
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
+from reels_runtime.outbox import OutboxItem
+from stream_svc.adapters.engagement_bus import (
+    COMMENTS,
+    LIKES,
+    OUTBOX,
+    SHARES,
+    commented_events,
+    liked_events,
+    shared_events,
+    unliked_events,
+)
 from stream_svc.domain.affinity import CreatorInteraction, Interaction
 from stream_svc.domain.analytics import Counters
 from stream_svc.domain.counters import CounterPlan
 from stream_svc.domain.engagement import CommentCursor, is_uuid
 from stream_svc.domain.errors import NotFound
+from stream_svc.domain.events import RecordedEvent
 from stream_svc.domain.model import Comment, Engagement, VideoInfo
 
 _COUNTERS = "view_count, like_count, share_count, comment_count"
 _VIDEO = "video_id::text, creator_id, title, duration_seconds, published_at, deleted_at"
+
+
+# Hundreds of ids go as one comma-separated text that PostgreSQL splits: psycopg spends
+# three times the CPU sending them as a text[] (and the server more parsing it). Only
+# UUIDs, which hold no comma, are ever passed (the callers checked them).
+_UUID_LIST = "string_to_array(%s, ',')::uuid[]"
+
+
+def _uuid_list(video_ids: Sequence[str]) -> str:
+    return ",".join(video_ids)
 
 
 def _counters(row: Sequence[object] | None) -> Counters:
@@ -56,10 +79,24 @@ class PostgresEngagement:
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool
 
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection for one read-only statement, in autocommit: the statement
+        is its own transaction, so no BEGIN and COMMIT round trips go with it (a feed
+        page's facts are four such reads)."""
+        async with self._pool.connection() as conn:
+            await conn.set_autocommit(True)  # the connection is idle: no round trip
+            try:
+                yield conn
+            finally:
+                # Back in the pool as it came (a broken connection is dropped anyway).
+                with suppress(Exception):
+                    await conn.set_autocommit(False)
+
     # -- reads ----------------------------------------------------------------------------
 
     async def video(self, video_id: str) -> VideoInfo | None:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             cur = await conn.execute(
                 f"SELECT {_VIDEO} FROM stream.video_engagement WHERE video_id = %s",  # noqa: S608
                 (video_id,),
@@ -68,7 +105,7 @@ class PostgresEngagement:
         return _video(row) if row else None
 
     async def counters(self, video_id: str) -> Counters:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             cur = await conn.execute(
                 f"SELECT {_COUNTERS} FROM stream.video_engagement WHERE video_id = %s",  # noqa: S608
                 (video_id,),
@@ -78,41 +115,39 @@ class PostgresEngagement:
     async def engagements(self, video_ids: Sequence[str]) -> dict[str, Engagement]:
         if not video_ids:
             return {}
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             cur = await conn.execute(
                 f"SELECT video_id::text, {_COUNTERS}, watch_complete_count,"  # noqa: S608
                 " completion_rate, avg_watch_seconds FROM stream.video_engagement"
-                " WHERE video_id = ANY(%s::uuid[])"
+                f" WHERE video_id = ANY({_UUID_LIST})"
                 " AND published_at IS NOT NULL AND deleted_at IS NULL",
-                (list(video_ids),),
+                (_uuid_list(video_ids),),
             )
             rows = await cur.fetchall()
+        # The columns come typed (bigint, double precision, none ever NULL): no conversions
+        # for the hundreds of rows of a feed page.
         return {
-            row[0]: Engagement(
-                video_id=row[0],
-                counters=_counters(row[1:5]),
-                completes=int(row[5]),
-                completion_rate=float(row[6]),
-                average_watch_s=float(row[7]),
+            video_id: Engagement(
+                video_id, Counters(views, likes, shares, comments), completes, rate, watch_s
             )
-            for row in rows
+            for video_id, views, likes, shares, comments, completes, rate, watch_s in rows
         }
 
     async def live_video_ids(self, video_ids: Sequence[str]) -> set[str]:
         wanted = sorted({v for v in video_ids if is_uuid(v)})
         if not wanted:
             return set()
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             cur = await conn.execute(
-                "SELECT video_id::text FROM stream.video_engagement"
-                " WHERE video_id = ANY(%s::uuid[])"
+                "SELECT video_id::text FROM stream.video_engagement"  # noqa: S608
+                f" WHERE video_id = ANY({_UUID_LIST})"
                 " AND published_at IS NOT NULL AND deleted_at IS NULL",
-                (wanted,),
+                (_uuid_list(wanted),),
             )
             return {row[0] for row in await cur.fetchall()}
 
     async def creator_videos(self, creator_id: str) -> list[VideoInfo]:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             cur = await conn.execute(
                 f"SELECT {_VIDEO} FROM stream.video_engagement WHERE creator_id = %s",  # noqa: S608
                 (creator_id,),
@@ -120,7 +155,7 @@ class PostgresEngagement:
             return [_video(row) for row in await cur.fetchall()]
 
     async def liked_and_shared(self, user_id: str, since: datetime) -> list[CreatorInteraction]:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             cur = await conn.execute(
                 "SELECT e.creator_id, l.video_id::text, 'liked', l.created_at"
                 " FROM stream.likes l JOIN stream.video_engagement e USING (video_id)"
@@ -139,29 +174,44 @@ class PostgresEngagement:
 
     # -- likes, shares, comments ----------------------------------------------------------
 
-    async def like(self, video_id: str, user_id: str) -> tuple[bool, Counters]:
-        return await self._toggle_like(
-            video_id,
-            user_id,
+    # Each writes its events into stream.outbox in the transaction of the row and counter
+    # change, with the count that change produced (see engagement_bus.OUTBOX): they reach
+    # the bus exactly when the change committed, through the relay.
+
+    async def like(self, event: RecordedEvent) -> tuple[bool, Counters]:
+        changed, counters = await self._toggle_like(
+            event.video_id,
+            event.user_id,
             "INSERT INTO stream.likes (video_id, user_id) VALUES (%(video)s, %(user)s)"
             " ON CONFLICT DO NOTHING RETURNING 1",
             "+",
+            lambda likes: liked_events(event, likes),
         )
+        if changed:
+            LIKES.inc()
+        return changed, counters
 
-    async def unlike(self, video_id: str, user_id: str) -> tuple[bool, Counters]:
+    async def unlike(self, video: VideoInfo, user_id: str, at: datetime) -> tuple[bool, Counters]:
         return await self._toggle_like(
-            video_id,
+            video.video_id,
             user_id,
             "DELETE FROM stream.likes WHERE video_id = %(video)s AND user_id = %(user)s"
             " RETURNING 1",
             "-",
+            lambda likes: unliked_events(video, user_id, at, likes),
         )
 
     async def _toggle_like(
-        self, video_id: str, user_id: str, change: str, sign: str
+        self,
+        video_id: str,
+        user_id: str,
+        change: str,
+        sign: str,
+        events: Callable[[int], Sequence[OutboxItem]],
     ) -> tuple[bool, Counters]:
         # One statement: the like row and the counter move together or not at all, and a
-        # concurrent duplicate waits on the primary key, then changes nothing.
+        # concurrent duplicate waits on the primary key, then changes nothing (and so
+        # enqueues no events). The events, with the count it returned, join its transaction.
         sql = (
             f"WITH changed AS ({change})"  # noqa: S608
             " UPDATE stream.video_engagement SET"
@@ -169,43 +219,60 @@ class PostgresEngagement:
             " updated_at = now()"
             f" WHERE video_id = %(video)s RETURNING {_COUNTERS}, (SELECT count(*) FROM changed)"
         )
-        async with self._pool.connection() as conn:
+        async with self._pool.connection() as conn, conn.transaction():
             cur = await conn.execute(sql, {"video": video_id, "user": user_id})
             row = await cur.fetchone()
-        if row is None:
-            raise NotFound(f"video {video_id} not found")
-        return bool(row[4]), _counters(row)
+            if row is None:
+                raise NotFound(f"video {video_id} not found")
+            changed, counters = bool(row[4]), _counters(row)
+            if changed:
+                await OUTBOX.enqueue_many(conn, events(counters.likes))
+        return changed, counters
 
-    async def share(self, video_id: str, user_id: str, platform: str) -> Counters:
+    async def share(self, event: RecordedEvent, platform: str) -> Counters:
         async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO stream.shares (video_id, user_id, platform) VALUES (%s, %s, %s)",
-                (video_id, user_id, platform),
-            )
             cur = await conn.execute(
-                "UPDATE stream.video_engagement SET share_count = share_count + 1,"  # noqa: S608
-                f" updated_at = now() WHERE video_id = %s RETURNING {_COUNTERS}",
-                (video_id,),
+                "WITH shared AS (INSERT INTO stream.shares (video_id, user_id, platform)"  # noqa: S608
+                "  VALUES (%(video)s, %(user)s, %(platform)s) RETURNING 1)"
+                " UPDATE stream.video_engagement SET"
+                " share_count = share_count + (SELECT count(*) FROM shared), updated_at = now()"
+                f" WHERE video_id = %(video)s RETURNING {_COUNTERS}",
+                {"video": event.video_id, "user": event.user_id, "platform": platform},
             )
-            return _counters(await cur.fetchone())
+            row = await cur.fetchone()
+            if row is None:
+                raise NotFound(f"video {event.video_id} not found")
+            counters = _counters(row)
+            await OUTBOX.enqueue_many(conn, shared_events(event, platform, counters.shares))
+        SHARES.inc()
+        return counters
 
     async def add_comment(
-        self, video_id: str, author_id: str, text: str
+        self, event: RecordedEvent, comment_id: str, text: str
     ) -> tuple[Comment, Counters]:
+        """Stores `event.user_id`'s comment under `comment_id` (the key of `event`)."""
         async with self._pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
-                "INSERT INTO stream.comments (video_id, author_id, text) VALUES (%s, %s, %s)"
+                "INSERT INTO stream.comments (id, video_id, author_id, text)"
+                " VALUES (%s, %s, %s, %s)"
                 " RETURNING id, video_id, author_id, text, created_at, deleted_at",
-                (video_id, author_id, text),
+                (comment_id, event.video_id, event.user_id, text),
             )
             row = await cur.fetchone()
             assert row is not None
+            comment = _comment(row)
             cur = await conn.execute(
                 "UPDATE stream.video_engagement SET comment_count = comment_count + 1,"  # noqa: S608
                 f" updated_at = now() WHERE video_id = %s RETURNING {_COUNTERS}",
-                (video_id,),
+                (event.video_id,),
             )
-            return _comment(row), _counters(await cur.fetchone())
+            found = await cur.fetchone()
+            if found is None:
+                raise NotFound(f"video {event.video_id} not found")
+            counters = _counters(found)
+            await OUTBOX.enqueue_many(conn, commented_events(event, comment, counters.comments))
+        COMMENTS.inc()
+        return comment, counters
 
     async def comments(
         self, video_id: str, after: CommentCursor | None, limit: int
@@ -215,7 +282,7 @@ class PostgresEngagement:
         if after is not None:
             where += " AND (created_at, id) < (%(at)s, %(id)s::uuid)"
             params.update(at=after.created_at, id=after.comment_id)
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             cur = await conn.execute(
                 "SELECT id, video_id, author_id, text, created_at, deleted_at"  # noqa: S608
                 f" FROM stream.comments WHERE {where}"
@@ -225,7 +292,7 @@ class PostgresEngagement:
             return [_comment(row) for row in await cur.fetchall()]
 
     async def comment(self, video_id: str, comment_id: str) -> Comment | None:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             cur = await conn.execute(
                 "SELECT id, video_id, author_id, text, created_at, deleted_at"
                 " FROM stream.comments WHERE id = %s AND video_id = %s",
@@ -295,7 +362,7 @@ class PostgresEngagement:
             return True, row is not None and row[1] is not None
 
     async def published_at(self, video_id: str) -> datetime | None:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             cur = await conn.execute(
                 "SELECT published_at FROM stream.video_engagement WHERE video_id = %s",
                 (video_id,),
@@ -339,7 +406,7 @@ class PostgresEngagement:
             return events.rowcount, sessions.rowcount
 
     async def average_completion_rate(self) -> float:
-        async with self._pool.connection() as conn:
+        async with self._reading() as conn:
             cur = await conn.execute(
                 "SELECT coalesce(sum(watch_complete_count)::float8"
                 " / nullif(sum(view_count), 0), 0) FROM stream.video_engagement"
@@ -353,17 +420,22 @@ class PostgresEngagement:
 
 
 async def claim_event_ids(conn: AsyncConnection, event_ids: Sequence[str]) -> set[str]:
-    """Records the ids as processed; returns those never recorded before. The rows stay
-    locked until the transaction ends, so a concurrent consumer holding the same ids waits
-    and then sees them as processed."""
+    """Records the ids as processed; returns those recorded before (usually none, so the
+    reply is empty rather than every id again). The rows stay locked until the
+    transaction ends, so a concurrent consumer holding the same ids waits and then sees
+    them as processed. The ids go as one binary text[]; PostgreSQL sorts them (the lock
+    order that keeps concurrent claims free of deadlocks)."""
     if not event_ids:
         return set()
     cur = conn.cursor(row_factory=tuple_row)
     await cur.execute(
-        "INSERT INTO stream.processed_events (event_id)"
-        " SELECT id FROM unnest(%s::text[]) AS t(id) ORDER BY id"
-        " ON CONFLICT DO NOTHING RETURNING event_id",
-        (sorted(set(event_ids)),),
+        "WITH input AS (SELECT DISTINCT id FROM unnest(%b::text[]) AS t(id)),"
+        " claimed AS ("
+        "  INSERT INTO stream.processed_events (event_id)"
+        "  SELECT id FROM input ORDER BY id"
+        "  ON CONFLICT DO NOTHING RETURNING event_id"
+        ") SELECT id FROM input EXCEPT ALL SELECT event_id FROM claimed",
+        (list(event_ids),),
     )
     return {row[0] for row in await cur.fetchall()}
 

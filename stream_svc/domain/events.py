@@ -279,3 +279,138 @@ def engagement_event(
 
 def with_creator(event: RecordedEvent, creator_id: str) -> RecordedEvent:
     return event if event.creator_id else replace(event, creator_id=creator_id)
+
+
+# The `action` value of each action, by value, for code that handles events as columns.
+ACTION_BY_VALUE: dict[str, Action] = {a.value: a for a in Action}
+_PROGRESS_VALUES = frozenset(a.value for a in PROGRESS_ACTIONS)
+MILESTONE_BY_VALUE: dict[str, float] = {a.value: m for a, m in MILESTONES.items()}
+
+
+@dataclass(slots=True)
+class EventColumns:
+    """A batch of recorded events as columns (one list per field, one row per event).
+
+    The consumer of `video_events` handles thousands of events per second: it reads them
+    into columns and writes them to ClickHouse as columns, without an object per event.
+    Times are epoch milliseconds (UTC); `action` holds `Action` values.
+    """
+
+    event_id: list[str] = field(default_factory=list)
+    video_id: list[str] = field(default_factory=list)
+    creator_id: list[str] = field(default_factory=list)
+    user_id: list[str] = field(default_factory=list)
+    session_id: list[str] = field(default_factory=list)
+    action: list[str] = field(default_factory=list)
+    bitrate_kbps: list[int] = field(default_factory=list)
+    rendition: list[str] = field(default_factory=list)
+    device: list[str] = field(default_factory=list)
+    watch_ms: list[int] = field(default_factory=list)
+    position_ms: list[int] = field(default_factory=list)
+    startup_ms: list[int] = field(default_factory=list)
+    rebuffer_ms: list[int] = field(default_factory=list)
+    event_time_ms: list[int] = field(default_factory=list)
+    segment_id: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.event_id)
+
+    def columns(self) -> list[list]:  # type: ignore[type-arg]
+        return [getattr(self, name) for name in COLUMN_NAMES]
+
+    def take(self, rows: Sequence[int]) -> EventColumns:
+        """The given rows (by index), in that order."""
+        return EventColumns(*([column[i] for i in rows] for column in self.columns()))
+
+    def only(self, event_ids: set[str] | frozenset[str]) -> EventColumns:
+        """The rows whose event id is in `event_ids` (self when that is every row)."""
+        rows = [i for i, event_id in enumerate(self.event_id) if event_id in event_ids]
+        return self if len(rows) == len(self) else self.take(rows)
+
+    def without(self, event_ids: set[str] | frozenset[str]) -> EventColumns:
+        """The rows whose event id is not in `event_ids`."""
+        if not event_ids:
+            return self
+        rows = [i for i, event_id in enumerate(self.event_id) if event_id not in event_ids]
+        return self.take(rows)
+
+    def video_ids(self) -> list[str]:
+        return sorted(set(self.video_id))
+
+    @classmethod
+    def of(cls, events: Sequence[RecordedEvent]) -> EventColumns:
+        """The columns of RecordedEvents (their first occurrence per event id)."""
+        columns = cls()
+        seen: set[str] = set()
+        for e in events:
+            if e.event_id in seen:
+                continue
+            seen.add(e.event_id)
+            columns.append(
+                e.event_id,
+                e.video_id,
+                e.creator_id,
+                e.user_id,
+                e.session_id,
+                e.action.value,
+                e.bitrate_kbps,
+                e.rendition,
+                e.device,
+                e.watch_ms,
+                e.position_ms,
+                e.startup_ms,
+                e.rebuffer_ms,
+                _epoch_ms(e.event_time),
+                e.segment_id,
+            )
+        return columns
+
+    def append(
+        self,
+        event_id: str,
+        video_id: str,
+        creator_id: str,
+        user_id: str,
+        session_id: str,
+        action: str,
+        bitrate_kbps: int,
+        rendition: str,
+        device: str,
+        watch_ms: int,
+        position_ms: int,
+        startup_ms: int,
+        rebuffer_ms: int,
+        event_time_ms: int,
+        segment_id: str,
+    ) -> None:
+        self.event_id.append(event_id)
+        self.video_id.append(video_id)
+        self.creator_id.append(creator_id)
+        self.user_id.append(user_id)
+        self.session_id.append(session_id)
+        self.action.append(action)
+        self.bitrate_kbps.append(bitrate_kbps)
+        self.rendition.append(rendition)
+        self.device.append(device)
+        self.watch_ms.append(watch_ms)
+        self.position_ms.append(position_ms)
+        self.startup_ms.append(startup_ms)
+        self.rebuffer_ms.append(rebuffer_ms)
+        self.event_time_ms.append(event_time_ms)
+        self.segment_id.append(segment_id)
+
+
+COLUMN_NAMES: tuple[str, ...] = tuple(EventColumns.__dataclass_fields__)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def _epoch_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MS
+
+
+def is_progress(action_value: str) -> bool:
+    return action_value in _PROGRESS_VALUES

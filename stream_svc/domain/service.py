@@ -24,10 +24,10 @@ from stream_svc.domain.engagement import (
     MAX_MIRROR_BATCH,
     CommentCursor,
     bounded_limit,
+    canonical_uuid,
     comment_text,
     decode_cursor,
     encode_cursor,
-    is_uuid,
     page_size,
     parse_uuid,
     share_platform,
@@ -151,18 +151,16 @@ class EngagementService:
 
     async def like(self, video_id: str, user_id: str) -> Counters:
         video = await self._live_video(video_id)
-        changed, counters = await self._store.like(video.video_id, user_id)
+        event = self._engagement_event(Action.LIKE, video, user_id)
+        changed, counters = await self._store.like(event)
         if changed:
-            event = self._engagement_event(Action.LIKE, video, user_id)
-            await self._publisher.liked(event, counters.likes)
             await self._cache.drop([video.video_id])
         return counters
 
     async def unlike(self, video_id: str, user_id: str) -> Counters:
         video = await self._live_video(video_id)
-        changed, counters = await self._store.unlike(video.video_id, user_id)
+        changed, counters = await self._store.unlike(video, user_id, self._clock())
         if changed:
-            await self._publisher.unliked(video, user_id, counters.likes)
             await self._cache.drop([video.video_id])
         return counters
 
@@ -170,9 +168,8 @@ class EngagementService:
         video_id = parse_uuid(video_id)
         platform = share_platform(platform)
         video = await self._live_video(video_id)
-        counters = await self._store.share(video.video_id, user_id, platform)
         event = self._engagement_event(Action.SHARE, video, user_id)
-        await self._publisher.shared(event, platform, counters.shares)
+        counters = await self._store.share(event, platform)
         await self._cache.drop([video.video_id])
         return counters
 
@@ -182,9 +179,9 @@ class EngagementService:
         video_id = parse_uuid(video_id)
         text = comment_text(text)
         video = await self._live_video(video_id)
-        comment, counters = await self._store.add_comment(video.video_id, author_id, text)
-        event = self._engagement_event(Action.COMMENT, video, author_id, comment.comment_id)
-        await self._publisher.commented(event, comment, counters.comments)
+        comment_id = str(uuid.uuid4())
+        event = self._engagement_event(Action.COMMENT, video, author_id, comment_id)
+        comment, counters = await self._store.add_comment(event, comment_id, text)
         await self._cache.drop([video.video_id])
         return comment, counters
 
@@ -332,13 +329,14 @@ class EngagementService:
     ) -> tuple[list[Engagement], list[str]]:
         if len(video_ids) > MAX_BATCH_ENGAGEMENT:
             raise InvalidArgument(f"at most {MAX_BATCH_ENGAGEMENT} video ids may be asked for")
-        wanted = [str(uuid.UUID(v)) for v in video_ids if is_uuid(v)]
-        found = await self._store.engagements(wanted)
+        # Each id is parsed once (a page asks for hundreds).
+        keys = [canonical_uuid(v) for v in video_ids]
+        found = await self._store.engagements([k for k in keys if k is not None])
         engagements, missing = [], []
-        for raw in video_ids:
-            key = str(uuid.UUID(raw)) if is_uuid(raw) else None
-            if key is not None and key in found:
-                engagements.append(found[key])
+        for raw, key in zip(video_ids, keys, strict=True):
+            engagement = found.get(key) if key is not None else None
+            if engagement is not None:
+                engagements.append(engagement)
             else:
                 missing.append(raw)
         return engagements, missing

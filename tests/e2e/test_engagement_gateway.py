@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import grpc
 import httpx
 import pytest
+from redis.asyncio import Redis
 from reels.stream.v1 import stream_service_pb2_grpc as stream_grpc
 
+from reels_runtime import localstack
+from reels_runtime.eventbus import EventBus
+from tests.conftest import gateway_config
+from tests.integration.stream.backpressure_support import (
+    GROUP,
+    backpressured_stream,
+    stream_length,
+)
 from tests.integration.stream.engagement_support import (
     new_id,
     publish_video,
     wait_published,
     wait_views,
 )
+from tests.support.processes import free_port, http_status, running, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -173,3 +185,58 @@ async def test_other_users_cannot_delete_comments_or_read_analytics(http, keys, 
     response = await http.delete(comment, headers=keys.user_headers(alice))
     assert response.status_code == 200
     assert response.json()["counters"]["comment_count"] == "0"
+
+
+async def test_events_past_the_backlog_bound_are_a_429_with_retry_after(
+    keys, config, video, tmp_path: Path
+) -> None:
+    """A real Envoy in front of a stream_svc whose consumer group exists but reads nothing
+    (a stopped consumer): the batch that takes the backlog past the bound is accepted, the
+    next one refused as HTTP 429 with a JSON body and a Retry-After header."""
+    video_id, _ = video
+    async with backpressured_stream(config, max_backlog=50) as bp:
+        redis = Redis.from_url(bp.config.redis_url)
+        try:
+            await EventBus(redis, bp.config.event_stream_prefix).ensure_group("video_events", GROUP)
+        finally:
+            await redis.aclose()
+        unused = f"127.0.0.1:{free_port()}"
+        path, port, admin_port = gateway_config(
+            keys, tmp_path / "envoy.yaml", unused, bp.server.target, unused
+        )
+        admin = f"http://127.0.0.1:{admin_port}"
+        with running(localstack.envoy_command(path), tmp_path / "envoy.log"):
+            wait_until(lambda: http_status(f"{admin}/ready") == 200, 30, "Envoy")
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+                viewer = new_id("viewer")
+                events = f"/api/v1/reels/{video_id}/events"
+
+                def batch(tag: str) -> dict:
+                    return {
+                        "events": [
+                            {
+                                "event_id": f"{tag}-{k}",
+                                "action": "PLAYBACK_ACTION_WATCH_START",
+                                "event_time": _now(),
+                                "session_id": f"{tag}-{k}",
+                                "watch_duration": "0s",
+                            }
+                            for k in range(60)
+                        ]
+                    }
+
+                response = await http.post(
+                    events, json=batch("a"), headers=keys.user_headers(viewer)
+                )
+                assert response.status_code == 200, response.text
+                assert response.json()["accepted_count"] == 60
+                await asyncio.sleep(0.3)  # past the server's 0.2 s backlog reading
+                length = await stream_length(bp.config, bp.stream_key)
+                response = await http.post(
+                    events, json=batch("b"), headers=keys.user_headers(viewer)
+                )
+                assert response.status_code == 429, response.text
+                assert response.headers["content-type"].startswith("application/json")
+                assert "60 events behind (bound 50)" in response.json()["message"]
+                assert 1 <= int(response.headers["retry-after"]) <= 30
+                assert await stream_length(bp.config, bp.stream_key) == length

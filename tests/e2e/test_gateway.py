@@ -105,6 +105,7 @@ async def test_video_processing_health_is_open(http) -> None:
     assert body["state"] == "PROCESSING_HEALTH_STATE_UNHEALTHY"
 
 
+@pytest.mark.security
 @pytest.mark.asyncio(loop_scope="session")
 async def test_playback_routes_accept_a_signed_token_in_the_query(http, keys) -> None:
     video_id = str(uuid.uuid4())
@@ -132,6 +133,7 @@ async def test_cors_preflight_is_answered_without_a_token(http) -> None:
     assert response.headers["access-control-allow-origin"] == "https://player.example"
 
 
+@pytest.mark.security
 @pytest.mark.asyncio(loop_scope="session")
 async def test_native_grpc_through_envoy_needs_a_token(gateway, keys, database_url) -> None:
     video_id = insert_video(database_url, "alice", "uploading")

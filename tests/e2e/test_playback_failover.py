@@ -19,27 +19,10 @@ from tests.conftest import SeaweedFS, _bucket_exists, gateway_config
 from tests.support.playback import (
     cdn_standin,
     ffmpeg_decode,
-    publish_clip,
-    wait_playable,
 )
 from tests.support.processes import free_port, http_status, running, stop_group, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.asyncio(loop_scope="session")]
-
-
-@pytest.fixture(scope="module")
-def cdn(config, seaweedfs, tmp_path_factory):
-    with cdn_standin(config.cdn_url, seaweedfs.endpoint_url, tmp_path_factory.mktemp("cdn")) as c:
-        yield c
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def clip(media_server, stream_server, keys, service_environ, tmp_path_factory):
-    published = await publish_clip(
-        media_server.target, keys, service_environ, tmp_path_factory.mktemp("clip")
-    )
-    await wait_playable(stream_server.target, keys, published.video_id)
-    return published
 
 
 async def _redirect(http: httpx.AsyncClient, video_id: str, token: str) -> httpx.Response:

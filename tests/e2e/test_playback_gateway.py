@@ -11,38 +11,19 @@ import httpx
 import m3u8
 import mpegdash.parser
 import pytest
-import pytest_asyncio
 from redis.asyncio import Redis
 from reels.common.v1 import events_pb2
 
 from stream_svc.adapters.playback_events import VIDEO_EVENTS_TOPIC
 from tests.conftest import TEST_REDIS_URL
 from tests.support.playback import (
-    cdn_standin,
     ffmpeg_decode,
     ffprobe_json,
-    publish_clip,
-    wait_playable,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 HEIGHTS = [640, 854, 1280]  # 360p, 480p and 720p of a 9:16 clip
-
-
-@pytest.fixture(scope="module")
-def cdn(config, seaweedfs, tmp_path_factory):
-    with cdn_standin(config.cdn_url, seaweedfs.endpoint_url, tmp_path_factory.mktemp("cdn")) as c:
-        yield c
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def clip(media_server, stream_server, keys, service_environ, tmp_path_factory):
-    published = await publish_clip(
-        media_server.target, keys, service_environ, tmp_path_factory.mktemp("clip")
-    )
-    await wait_playable(stream_server.target, keys, published.video_id)
-    return published
 
 
 def _token(keys, video_id: str, viewer: str | None = None) -> tuple[str, str]:
@@ -58,6 +39,8 @@ async def _watched(config, video_id: str, viewer: str) -> set[tuple[str, str]]:
         await redis.aclose()
     watched = set()
     for _, fields in entries:
+        if fields[b"event_type"] != b"reels.common.v1.PlaybackEventRecorded":
+            continue  # a PlaybackEventBatch: the events of a RecordPlaybackEvents request
         event = events_pb2.PlaybackEventRecorded.FromString(fields[b"payload"])
         if event.video_id == video_id and event.user_id == viewer:
             watched.add((event.rendition, event.segment_id))

@@ -160,6 +160,7 @@ async def test_a_file_over_the_limit_through_envoy_is_a_400(
     await assert_nothing_left(before, config, database_url, creator, strict_spool)
 
 
+@pytest.mark.security
 async def test_the_daily_limit_through_envoy_is_a_429_saying_when_it_resets(
     strict_http, keys, clips, config, database_url
 ) -> None:

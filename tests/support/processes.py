@@ -21,6 +21,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Sockets held for the life of the test process; see refusing_port().
+_HELD_SOCKETS: list[socket.socket] = []
+
+
+def refusing_port() -> int:
+    """A loopback port that refuses connections for the rest of the test process.
+
+    The port stays bound but never listens, so a connect fails at once with ECONNREFUSED
+    and no server started later can be given it. A port that is merely free now may later
+    belong to any process a test starts, or pauses: calls meant to fail fast would then
+    hang until their deadline (ten backlogged transcodes waiting 10 s each on an embed
+    call were enough to time out a published-clip fixture).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    _HELD_SOCKETS.append(sock)
+    return sock.getsockname()[1]
+
+
 def http_status(
     url: str, timeout: float = 1.0, headers: dict[str, str] | None = None
 ) -> int | None:

@@ -85,6 +85,7 @@ async def test_edit_by_creator_publishes_an_update_and_refreshes_batch_reads(
     assert mine and sorted(mine[0].update_mask.paths) == ["hashtags", "title"]
 
 
+@pytest.mark.security
 async def test_edits_are_validated_and_batch_reads_need_a_service(
     stub, keys, service_token
 ) -> None:

@@ -283,6 +283,7 @@ async def test_a_file_over_the_size_limit_is_refused_as_soon_as_it_passes_it(
     await assert_nothing_left(before, config, database_url, creator, strict_spool)
 
 
+@pytest.mark.security
 async def test_a_declared_size_over_the_limit_is_refused_before_any_byte(
     strict, keys, config, database_url, strict_spool
 ) -> None:
@@ -422,6 +423,7 @@ async def test_a_cancelled_upload_leaves_nothing_behind(
     await assert_nothing_left(before, config, database_url, creator)
 
 
+@pytest.mark.security
 async def test_the_daily_limit_refuses_with_the_reset_time_and_rejections_do_not_count(
     strict, keys, clips, config, database_url
 ) -> None:

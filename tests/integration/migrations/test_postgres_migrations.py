@@ -34,6 +34,7 @@ TABLES = [
     "stream.comments",
     "stream.processed_events",
     "stream.bandwidth_reports",
+    "stream.outbox",
     "ranking.follows",
     "ranking.creator_profiles",
     "ranking.published_videos",

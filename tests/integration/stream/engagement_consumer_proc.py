@@ -19,7 +19,6 @@ import sys
 from collections.abc import Sequence
 
 from reels_runtime.config import Config
-from stream_svc.domain.events import RecordedEvent
 from stream_svc.engagement_wiring import EngagementSettings, events_consumer
 from stream_svc.wiring import open_shared
 
@@ -28,7 +27,7 @@ async def _main(args: argparse.Namespace) -> int:
     config = Config.from_env(service_name="stream-consumer-test")
     shared = await open_shared(config)
 
-    async def crash(events: Sequence[RecordedEvent]) -> None:
+    async def crash(events: Sequence[str]) -> None:
         print(f"committed {len(events)}", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
 

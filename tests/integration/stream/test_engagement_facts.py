@@ -3,6 +3,7 @@ affinity, watch history, batch engagement, and the embeddings mirror."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -219,6 +220,49 @@ async def test_affinity_and_watch_history_of_a_user(stub, keys, config) -> None:
     await eventually(lambda: engagement(stub, keys, completed), lambda e: e is None)
     assert [e.video_id for e in (await history()).entries] == [halfway]
     assert [c.creator_id for c in (await affinity()).creators] == [shared, liked]
+
+
+async def test_facts_asked_together_answer_as_each_asked_alone(stub, keys, config) -> None:
+    # A user's history and affinity asked at once (as a fresh feed page asks them), by
+    # several users, with different windows: requests that wait for ClickHouse together
+    # share one read of watch_history, and each still gets exactly its own answer.
+    creator = new_id("creator")
+    videos = [await publish_video(config, creator) for _ in range(3)]
+    for video_id in videos:
+        await wait_published(stub, keys, video_id)
+    users = [new_id("user") for _ in range(3)]
+    for i, user in enumerate(users):
+        for video_id in videos[: i + 1]:
+            await _watch(stub, keys, video_id, user, ["complete"] if i != 1 else ["50"])
+    for i, video_id in enumerate(videos):
+        await wait_views(stub, keys, video_id, len(users) - i)
+    auth = service_auth(keys)
+    future = pb.GetWatchHistoryRequest()
+    future.since_time.FromDatetime(datetime.now(UTC) + timedelta(minutes=5))
+
+    def calls(user: str) -> list:
+        return [
+            stub.GetWatchHistory(pb.GetWatchHistoryRequest(user_id=user), metadata=auth),
+            stub.GetAffinityFacts(pb.GetAffinityFactsRequest(user_id=user), metadata=auth),
+            stub.GetWatchHistory(
+                pb.GetWatchHistoryRequest(user_id=user, since_time=future.since_time),
+                metadata=auth,
+            ),
+            stub.GetWatchHistory(pb.GetWatchHistoryRequest(user_id=user, limit=1), metadata=auth),
+        ]
+
+    alone = []
+    for user in users:
+        for call in calls(user):
+            alone.append(await call)
+    together = await asyncio.gather(*(call for _ in range(3) for u in users for call in calls(u)))
+    assert list(together) == alone * 3
+    histories = [alone[4 * i] for i in range(len(users))]
+    assert [len(h.entries) for h in histories] == [1, 2, 3]
+    assert [e.completion_ratio for e in histories[1].entries] == [0.5, 0.5]
+    assert [len(alone[4 * i + 1].creators) for i in range(len(users))] == [1, 0, 1]
+    assert all(not alone[4 * i + 2].entries for i in range(len(users)))
+    assert [len(alone[4 * i + 3].entries) for i in range(len(users))] == [1, 1, 1]
 
 
 async def test_batch_engagement_lists_what_is_missing(stub, keys, config) -> None:

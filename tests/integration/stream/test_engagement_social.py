@@ -38,14 +38,20 @@ async def video(stub, keys, config) -> tuple[str, str]:
     return video_id, creator
 
 
-async def _events_of(config, topic: str, message_type, video_id: str) -> list:
-    redis = Redis.from_url(config.redis_url)
-    try:
-        entries = await redis.xrange(f"{config.event_stream_prefix}{topic}")
-    finally:
-        await redis.aclose()
-    messages = [message_type.FromString(fields[b"payload"]) for _, fields in entries]
-    return [m for m in messages if m.video_id == video_id]
+async def _events_of(config, topic: str, message_type, video_id: str, count: int) -> list:
+    """The video's events on the topic, once `count` are there: stream_svc's outbox relay
+    publishes them moments after the RPC."""
+
+    async def probe() -> list:
+        redis = Redis.from_url(config.redis_url)
+        try:
+            entries = await redis.xrange(f"{config.event_stream_prefix}{topic}")
+        finally:
+            await redis.aclose()
+        messages = [message_type.FromString(fields[b"payload"]) for _, fields in entries]
+        return [m for m in messages if m.video_id == video_id]
+
+    return await eventually(probe, lambda found: len(found) >= count, within=10)
 
 
 async def test_liking_twice_counts_once_and_publishes_once(stub, keys, config, video) -> None:
@@ -63,7 +69,7 @@ async def test_liking_twice_counts_once_and_publishes_once(stub, keys, config, v
         pb.LikeVideoRequest(video_id=video_id), metadata=user_auth(keys, bob), timeout=5
     )
     assert other.counters.like_count == 2
-    liked = await _events_of(config, "video.liked", events_pb2.VideoLikedEvent, video_id)
+    liked = await _events_of(config, "video.liked", events_pb2.VideoLikedEvent, video_id, 2)
     assert sorted((e.user_id, e.like_count) for e in liked) == sorted([(alice, 1), (bob, 2)])
     assert all(e.creator_id == creator for e in liked)
 
@@ -75,7 +81,7 @@ async def test_liking_twice_counts_once_and_publishes_once(stub, keys, config, v
     )
     assert not gone.liked
     assert gone.counters.like_count == gone_again.counters.like_count == 1
-    unliked = await _events_of(config, "video.unliked", events_pb2.VideoUnlikedEvent, video_id)
+    unliked = await _events_of(config, "video.unliked", events_pb2.VideoUnlikedEvent, video_id, 1)
     assert [(e.user_id, e.like_count) for e in unliked] == [(alice, 1)]
     found = await engagement(stub, keys, video_id)
     assert found.counters.like_count == 1
@@ -103,7 +109,7 @@ async def test_share_validates_the_platform_and_counts(stub, keys, config, video
         timeout=5,
     )
     assert (one.counters.share_count, two.counters.share_count) == (1, 2)
-    shared = await _events_of(config, "video.shared", events_pb2.VideoSharedEvent, video_id)
+    shared = await _events_of(config, "video.shared", events_pb2.VideoSharedEvent, video_id, 2)
     assert sorted(e.platform for e in shared) == ["copy_link", "whatsapp"]
 
 
@@ -168,7 +174,7 @@ async def test_comments_are_validated_and_paginated_newest_first(stub, keys, con
     assert seen == list(reversed(created))
 
     commented = await _events_of(
-        config, "video.commented", events_pb2.VideoCommentedEvent, video_id
+        config, "video.commented", events_pb2.VideoCommentedEvent, video_id, len(created)
     )
     assert sorted(e.comment_id for e in commented) == sorted(created)
 

@@ -28,7 +28,6 @@ from reels_runtime.eventbus import EventBus
 from stream_svc.adapters.playback_events import VIDEO_EVENTS_TOPIC
 from tests.conftest import TEST_REDIS_URL
 from tests.support.playback import (
-    cdn_standin,
     publish_clip,
     wait_not_found,
     wait_playable,
@@ -37,21 +36,6 @@ from tests.support.playback import (
 pytestmark = [pytest.mark.asyncio(loop_scope="session")]
 
 RUNGS = {"720p": (720, 1280), "480p": (480, 854), "360p": (360, 640)}
-
-
-@pytest.fixture(scope="module")
-def cdn(config, seaweedfs, tmp_path_factory):
-    with cdn_standin(config.cdn_url, seaweedfs.endpoint_url, tmp_path_factory.mktemp("cdn")) as c:
-        yield c
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def clip(media_server, stream_server, keys, service_environ, tmp_path_factory):
-    published = await publish_clip(
-        media_server.target, keys, service_environ, tmp_path_factory.mktemp("clip")
-    )
-    await wait_playable(stream_server.target, keys, published.video_id)
-    return published
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -200,6 +184,8 @@ async def _events_for(config, video_id: str) -> list[events_pb2.PlaybackEventRec
         await redis.aclose()
     events = []
     for _, fields in entries:
+        if fields[b"event_type"] != b"reels.common.v1.PlaybackEventRecorded":
+            continue  # a PlaybackEventBatch: the events of a RecordPlaybackEvents request
         message = events_pb2.PlaybackEventRecorded.FromString(fields[b"payload"])
         if message.video_id == video_id:
             events.append(message)

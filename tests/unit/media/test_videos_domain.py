@@ -38,6 +38,7 @@ def test_malformed_ids_are_invalid_arguments(raw: str) -> None:
         parse_video_id(raw)
 
 
+@pytest.mark.security
 @pytest.mark.asyncio
 async def test_status_visibility_follows_ownership_and_publication() -> None:
     draft, public = _video("alice", VideoStatus.PROCESSING), _video("alice", VideoStatus.PUBLISHED)

@@ -16,9 +16,10 @@ from pathlib import Path
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from reels_runtime.auth import (
+    PLAYBACK_KEY_FILE,
     Access,
     PermissionDenied,
     Principal,
@@ -31,6 +32,7 @@ from reels_runtime.auth import (
     authorize,
     check_playback_scope,
     generate_dev_keys,
+    public_jwks,
 )
 
 from .conftest import AUDIENCE, ISSUER, KID
@@ -159,12 +161,14 @@ def test_unknown_or_missing_kid_is_rejected(
         verifier.verify(jwt.encode(_claims(), private_key, algorithm="RS256"))
 
 
+@pytest.mark.security
 def test_a_token_signed_by_another_key_is_rejected(verifier: TokenVerifier) -> None:
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(Unauthenticated, match="invalid token"):
         verifier.verify(_rs256(other, _claims()))
 
 
+@pytest.mark.security
 def test_garbage_and_tampered_tokens_are_rejected(
     signer: TokenSigner, verifier: TokenVerifier
 ) -> None:
@@ -178,6 +182,7 @@ def test_garbage_and_tampered_tokens_are_rejected(
         verifier.verify(forged)
 
 
+@pytest.mark.security
 def test_playback_tokens_cannot_carry_roles(
     private_key: rsa.RSAPrivateKey, verifier: TokenVerifier
 ) -> None:
@@ -190,8 +195,120 @@ def test_playback_tokens_cannot_carry_roles(
 def test_jwks_keys_for_other_algorithms_are_ignored(private_key: rsa.RSAPrivateKey) -> None:
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private_key.public_key()))
     jwks = {"keys": [{**jwk, "kid": "k1", "alg": "RS512"}, {**jwk, "kid": "k2", "use": "enc"}]}
-    with pytest.raises(ValueError, match="at least one RSA key"):
+    with pytest.raises(ValueError, match="at least one key"):
         TokenVerifier.from_jwks(jwks, ISSUER, AUDIENCE)
+
+
+# --- the Ed25519 playback key --------------------------------------------------------
+
+PLAYBACK_KID = "playback-1"
+
+
+@pytest.fixture(scope="module")
+def playback_key() -> ed25519.Ed25519PrivateKey:
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="module")
+def both_keys(
+    private_key: rsa.RSAPrivateKey, playback_key: ed25519.Ed25519PrivateKey
+) -> TokenVerifier:
+    jwks = public_jwks(private_key, KID, (playback_key, PLAYBACK_KID))
+    assert [k["alg"] for k in jwks["keys"]] == ["RS256", "EdDSA"]
+    return TokenVerifier.from_jwks(jwks, ISSUER, AUDIENCE)
+
+
+def test_eddsa_playback_tokens_verify_beside_rs256_ones(
+    signer: TokenSigner, playback_key: ed25519.Ed25519PrivateKey, both_keys: TokenVerifier
+) -> None:
+    playback = TokenSigner(playback_key, PLAYBACK_KID, ISSUER, AUDIENCE)
+    token = playback.mint_playback("alice", "video-1")
+    assert jwt.get_unverified_header(token)["alg"] == "EdDSA"
+    principal = both_keys.verify(token)
+    assert (principal.kind, principal.subject, principal.video_id) == (
+        PrincipalKind.PLAYBACK,
+        "alice",
+        "video-1",
+    )
+    # Tokens from before the playback key (RS256) stay valid for their lifetime.
+    assert both_keys.verify(signer.mint_playback("bob", "video-2")).video_id == "video-2"
+    assert both_keys.verify(signer.mint_user("carol")).kind is PrincipalKind.USER
+
+
+@pytest.mark.security
+def test_the_playback_key_can_mint_nothing_but_playback_tokens(
+    playback_key: ed25519.Ed25519PrivateKey, both_keys: TokenVerifier
+) -> None:
+    playback = TokenSigner(playback_key, PLAYBACK_KID, ISSUER, AUDIENCE)
+    with pytest.raises(ValueError, match="playback tokens only"):
+        playback.mint_user("mallory")
+    with pytest.raises(ValueError, match="playback tokens only"):
+        playback.mint_service("media_svc")
+    # Signed by hand, a user or service token under that key is still refused.
+    for claims in (
+        _claims(sub="mallory", roles=["admin"]),
+        _claims(sub="svc:media_svc", reels_kind="service"),
+    ):
+        token = jwt.encode(claims, playback_key, algorithm="EdDSA", headers={"kid": PLAYBACK_KID})
+        with pytest.raises(Unauthenticated, match="playback tokens only"):
+            both_keys.verify(token)
+
+
+@pytest.mark.security
+def test_each_key_verifies_its_own_algorithm_only(
+    private_key: rsa.RSAPrivateKey,
+    playback_key: ed25519.Ed25519PrivateKey,
+    both_keys: TokenVerifier,
+) -> None:
+    playback_claims = _claims(reels_kind="playback", vid="v1")
+    # An RS256 token naming the Ed25519 key's kid, and an EdDSA one naming the RSA key's.
+    with pytest.raises(Unauthenticated, match="must be EdDSA"):
+        both_keys.verify(_rs256(private_key, playback_claims, kid=PLAYBACK_KID))
+    with pytest.raises(Unauthenticated, match="must be RS256"):
+        both_keys.verify(
+            jwt.encode(playback_claims, playback_key, algorithm="EdDSA", headers={"kid": KID})
+        )
+    other = ed25519.Ed25519PrivateKey.generate()
+    with pytest.raises(Unauthenticated, match="invalid token"):
+        both_keys.verify(
+            jwt.encode(playback_claims, other, algorithm="EdDSA", headers={"kid": PLAYBACK_KID})
+        )
+
+
+def test_a_misconfigured_playback_key_fails_at_start_naming_its_variable(
+    tmp_path: Path,
+) -> None:
+    from reels_runtime.config import Config
+
+    private_path, _ = generate_dev_keys(tmp_path / "keys", "kid-a")
+    missing = Config.from_env(
+        {"JWT_PLAYBACK_KEY_PATH": str(tmp_path / "nowhere.pem")}, service_name="test"
+    )
+    with pytest.raises(FileNotFoundError, match="JWT_PLAYBACK_KEY_PATH"):
+        TokenSigner.playback_from_config(missing)
+    rsa_instead = Config.from_env({"JWT_PLAYBACK_KEY_PATH": str(private_path)}, service_name="test")
+    with pytest.raises(ValueError, match=r"JWT_PLAYBACK_KEY_PATH .* must be an Ed25519 key"):
+        TokenSigner.playback_from_config(rsa_instead)
+    playback = Config.from_env(
+        {"JWT_PLAYBACK_KEY_PATH": str(private_path.parent / PLAYBACK_KEY_FILE)},
+        service_name="test",
+    )
+    token = TokenSigner.playback_from_config(playback).mint_playback("alice", "v1")
+    assert jwt.get_unverified_header(token)["alg"] == "EdDSA"
+
+
+def test_a_verified_token_is_remembered_until_it_expires(
+    private_key: rsa.RSAPrivateKey, signer: TokenSigner
+) -> None:
+    verifier = TokenVerifier({KID: private_key.public_key()}, ISSUER, AUDIENCE, leeway_s=0)
+    token = signer.mint_user("alice", ttl=1)
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first  # the second call did not decode again
+    time.sleep(max(0.0, (first.expires_at or 0) - time.time()) + 1.05)
+    with pytest.raises(Unauthenticated, match="expired"):
+        verifier.verify(token)
+    with pytest.raises(Unauthenticated, match="invalid token"):
+        verifier.verify(token[:-4] + "AAAA")  # a tampered copy is never a cache hit
 
 
 def test_service_token_source_refreshes_before_expiry(
@@ -217,24 +334,34 @@ def test_service_token_source_refreshes_before_expiry(
 
 
 def test_generate_dev_keys_writes_a_private_key_and_a_jwks(tmp_path: Path) -> None:
-    private_path, jwks_path = generate_dev_keys(tmp_path / "keys", "kid-a")
+    private_path, jwks_path = generate_dev_keys(
+        tmp_path / "keys", "kid-a", playback_kid="kid-playback"
+    )
+    playback_path = private_path.parent / PLAYBACK_KEY_FILE
     assert stat.S_IMODE(private_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(playback_path.stat().st_mode) == 0o600
     jwks = json.loads(jwks_path.read_text())
-    (jwk,) = jwks["keys"]
-    assert jwk["kid"] == "kid-a"
-    assert jwk["alg"] == "RS256"
-    assert jwk["use"] == "sig"
-    assert jwk["kty"] == "RSA"
-    assert "d" not in jwk  # no private material in the published set
+    rsa_jwk, okp_jwk = jwks["keys"]
+    assert (rsa_jwk["kid"], rsa_jwk["alg"], rsa_jwk["kty"]) == ("kid-a", "RS256", "RSA")
+    assert (okp_jwk["kid"], okp_jwk["alg"], okp_jwk["kty"]) == ("kid-playback", "EdDSA", "OKP")
+    assert okp_jwk["crv"] == "Ed25519"
+    for jwk in (rsa_jwk, okp_jwk):
+        assert jwk["use"] == "sig"
+        assert "d" not in jwk  # no private material in the published set
     signer = TokenSigner.from_pem_file(private_path, "kid-a", "iss", "aud")
+    playback = TokenSigner.from_pem_file(playback_path, "kid-playback", "iss", "aud")
     verifier = TokenVerifier.from_jwks_file(jwks_path, "iss", "aud")
     assert verifier.verify(signer.mint_user("carol")).subject == "carol"
+    assert verifier.verify(playback.mint_playback("carol", "v9")).video_id == "v9"
     # Running it again keeps the key (tokens already handed out stay valid).
     before = private_path.read_bytes()
-    generate_dev_keys(tmp_path / "keys", "kid-a")
+    playback_before = playback_path.read_bytes()
+    generate_dev_keys(tmp_path / "keys", "kid-a", playback_kid="kid-playback")
     assert private_path.read_bytes() == before
+    assert playback_path.read_bytes() == playback_before
     generate_dev_keys(tmp_path / "keys", "kid-a", overwrite=True)
     assert private_path.read_bytes() != before
+    assert playback_path.read_bytes() != playback_before
 
 
 def test_cli_makes_keys_and_prints_a_token(tmp_path: Path) -> None:
@@ -246,35 +373,22 @@ def test_cli_makes_keys_and_prints_a_token(tmp_path: Path) -> None:
         "JWT_KEY_ID": "cli-kid",
     }
     keys_dir = tmp_path / "keys"
-    subprocess.run(
-        [sys.executable, "-m", "reels_runtime.auth", "keys", "--dir", str(keys_dir)],
-        check=True,
-        env=env,
-        capture_output=True,
-    )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "reels_runtime.auth",
-            "token",
-            "--keys",
-            str(keys_dir),
-            "--user",
-            "alice",
-            "--name",
-            "Alice",
-            "--role",
-            "admin",
-            "--ttl",
-            "120",
-        ],
-        check=True,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    token = result.stdout.strip()
+
+    def cli(*args: str) -> str:
+        """`python -m reels_runtime.auth ...`'s standard output."""
+        return subprocess.run(
+            [sys.executable, "-m", "reels_runtime.auth", *args],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    cli("keys", "--dir", str(keys_dir))
+    token = cli(
+        *("token", "--keys", str(keys_dir), "--user", "alice", "--name", "Alice"),
+        *("--role", "admin", "--ttl", "120"),
+    ).strip()
     assert "\n" not in token  # `TOKEN=$(make -s token)` must get the bare token
     verifier = TokenVerifier.from_jwks_file(keys_dir / "jwks.json", "cli-iss", "cli-aud")
     principal = verifier.verify(token)
@@ -283,6 +397,10 @@ def test_cli_makes_keys_and_prints_a_token(tmp_path: Path) -> None:
     assert principal.is_admin
     assert principal.expires_at is not None
     assert principal.expires_at - time.time() == pytest.approx(120, abs=5)
+    # --video mints a playback token with the Ed25519 playback key.
+    playback = cli("token", "--keys", str(keys_dir), "--user", "al", "--video", "video-7").strip()
+    assert jwt.get_unverified_header(playback)["alg"] == "EdDSA"
+    assert verifier.verify(playback).video_id == "video-7"
 
 
 # --- access policy ---------------------------------------------------------------------
@@ -362,6 +480,7 @@ _ALLOWED = "allowed"
         (Access.UNSPECIFIED, _user({"admin"}), PermissionDenied),
     ],
 )
+@pytest.mark.security
 def test_authorize(access: Access, principal: Principal | None, outcome: object) -> None:
     if outcome == _ALLOWED:
         authorize(access, principal)

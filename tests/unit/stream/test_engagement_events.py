@@ -10,6 +10,7 @@ from stream_svc.domain.events import (
     EVENT_ID_NAMESPACE,
     Action,
     ClientEvent,
+    EventColumns,
     RecordedEvent,
     derive_event_id,
     judge_batch,
@@ -116,16 +117,18 @@ def rec(
 
 def test_the_counter_plan_counts_views_completes_and_furthest_watch() -> None:
     plan = plan_counters(
-        [
-            rec(Action.WATCH_START, watch_ms=0),
-            rec(Action.WATCH_50, watch_ms=5000),
-            rec(Action.REBUFFER, watch_ms=3000),
-            rec(Action.WATCH_COMPLETE, watch_ms=10_000),
-            rec(Action.WATCH_START, session="t", video="w"),
-            rec(Action.LIKE, session="t", video="w"),
-            rec(Action.WATCH_SEGMENT, session="t", video="w", watch_ms=999),
-        ]
+        EventColumns.of(
+            [
+                rec(Action.WATCH_START, watch_ms=0),
+                rec(Action.WATCH_50, watch_ms=5000),
+                rec(Action.REBUFFER, watch_ms=3000),
+                rec(Action.WATCH_COMPLETE, watch_ms=10_000),
+                rec(Action.WATCH_START, session="t", video="w"),
+                rec(Action.LIKE, session="t", video="w"),
+                rec(Action.WATCH_SEGMENT, session="t", video="w", watch_ms=999),
+            ]
+        )
     )
     assert {v: (d.views, d.completes) for v, d in plan.videos.items()} == {"v": (1, 1), "w": (1, 0)}
     assert plan.session_watch_ms == {SessionKey("v", "u", "s"): 10_000}
-    assert plan_counters([]).empty
+    assert plan_counters(EventColumns()).empty

@@ -27,13 +27,17 @@ class Store:
         }
         self.likes: set[tuple[str, str]] = set()
         self.comments: dict[str, Comment] = {}
+        # The events stored with each change (the outbox of the real store).
+        self.liked_events: list[RecordedEvent] = []
 
     async def video(self, video_id: str) -> VideoInfo | None:
         return self.videos.get(video_id)
 
-    async def like(self, video_id: str, user_id: str) -> tuple[bool, Counters]:
-        changed = (video_id, user_id) not in self.likes
-        self.likes.add((video_id, user_id))
+    async def like(self, event: RecordedEvent) -> tuple[bool, Counters]:
+        changed = (event.video_id, event.user_id) not in self.likes
+        self.likes.add((event.video_id, event.user_id))
+        if changed:
+            self.liked_events.append(event)
         return changed, Counters(likes=len(self.likes))
 
     async def comment(self, video_id: str, comment_id: str) -> Comment | None:
@@ -62,13 +66,9 @@ class Log:
 class Publisher:
     def __init__(self) -> None:
         self.playback: list[RecordedEvent] = []
-        self.liked_events: list[RecordedEvent] = []
 
     async def playback_events(self, events: Sequence[RecordedEvent]) -> None:
         self.playback.extend(events)
-
-    async def liked(self, event: RecordedEvent, like_count: int) -> None:
-        self.liked_events.append(event)
 
 
 class Cache:
@@ -122,14 +122,17 @@ def test_deleted_and_unknown_videos_are_not_found() -> None:
 
 
 def test_a_repeated_like_publishes_and_invalidates_once() -> None:
-    svc, _, publisher, cache = service()
+    svc, store, _, cache = service()
     run(svc.like(LIVE, "u"))
     run(svc.like(LIVE, "u"))
-    assert len(publisher.liked_events) == 1
-    assert publisher.liked_events[0].action is Action.LIKE
+    assert len(store.liked_events) == 1
+    event = store.liked_events[0]
+    assert event.action is Action.LIKE
+    assert (event.video_id, event.user_id, event.creator_id) == (LIVE, "u", "creator")
     assert cache.dropped == [LIVE]
 
 
+@pytest.mark.security
 def test_only_the_author_deletes_a_comment() -> None:
     svc, store, _, cache = service()
     comment_id = "44444444-4444-4444-8444-444444444444"

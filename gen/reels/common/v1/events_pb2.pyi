@@ -5,9 +5,10 @@ from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from reels.common.v1 import playback_pb2 as _playback_pb2
 from reels.common.v1 import video_pb2 as _video_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -129,6 +130,12 @@ class PlaybackEventRecorded(_message.Message):
     rendition: str
     segment_id: str
     def __init__(self, event_id: _Optional[str] = ..., occur_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., video_id: _Optional[str] = ..., user_id: _Optional[str] = ..., session_id: _Optional[str] = ..., action: _Optional[_Union[_playback_pb2.PlaybackAction, str]] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bitrate_kbps: _Optional[int] = ..., device: _Optional[str] = ..., watch_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., position: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., startup_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., rebuffer_duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., from_bitrate_kbps: _Optional[int] = ..., to_bitrate_kbps: _Optional[int] = ..., creator_id: _Optional[str] = ..., client_event_id: _Optional[str] = ..., rendition: _Optional[str] = ..., segment_id: _Optional[str] = ...) -> None: ...
+
+class PlaybackEventBatch(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[PlaybackEventRecorded]
+    def __init__(self, events: _Optional[_Iterable[_Union[PlaybackEventRecorded, _Mapping]]] = ...) -> None: ...
 
 class VideoLikedEvent(_message.Message):
     __slots__ = ("event_id", "occur_time", "video_id", "user_id", "creator_id", "like_count")

@@ -236,7 +236,9 @@ class StreamServiceServicer:
 
         Returns INVALID_ARGUMENT when `video_id` is not a UUID or the batch is
         empty or holds more than 500 events. Returns NOT_FOUND when the video is
-        not published.
+        not published. Returns RESOURCE_EXHAUSTED, with a `retry-after` trailer in
+        seconds, while ingestion is more than STREAM_EVENTS_MAX_BACKLOG events
+        behind; nothing of a refused batch is kept.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

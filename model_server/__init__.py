@@ -1,0 +1,1 @@
+"""The project's model server: TensorFlow Serving's gRPC API over SavedModels on disk."""
