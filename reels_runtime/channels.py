@@ -1,9 +1,9 @@
-"""Client channels whose service config carries per-method timeouts and safe retries."""
+"""Client channels whose service config carries safe retries; stubs that carry deadlines."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import grpc
@@ -33,57 +33,55 @@ _SAFE_TO_RETRY = frozenset(
 )
 
 
-def _duration(seconds: float) -> str:
-    if seconds <= 0:
-        raise ValueError(f"timeouts must be positive, got {seconds}")
-    return f"{seconds:.3f}s"
+# No timeout goes into the service config. grpcio computes a service-config timeout from
+# a cached clock that can lag by a second or more (grpc/grpc#34547, #40633): calls then
+# fail at once with DEADLINE_EXCEEDED, on a busy machine even with a 2 s timeout. Every
+# call gets its budget from DeadlineStub instead (`timeout=`, an absolute deadline that
+# gRPC computes from a fresh clock).
 
 
-def retryable_methods(service_full_name: str) -> frozenset[str]:
-    """Names of the service's methods marked IDEMPOTENT or NO_SIDE_EFFECTS in the protos."""
+def _service(service_full_name: str) -> Any:
     try:
-        service = descriptor_pool.Default().FindServiceByName(service_full_name)
+        return descriptor_pool.Default().FindServiceByName(service_full_name)
     except KeyError:
         raise KeyError(
             f"service {service_full_name} is not in the descriptor pool: "
             "import its generated _pb2 module first"
         ) from None
+
+
+def retryable_methods(service_full_name: str) -> frozenset[str]:
+    """Names of the service's methods marked IDEMPOTENT or NO_SIDE_EFFECTS in the protos."""
     return frozenset(
         method.name
-        for method in service.methods
+        for method in _service(service_full_name).methods
         if method.GetOptions().idempotency_level in _SAFE_TO_RETRY
     )
 
 
-def service_config(
-    service_full_name: str,
-    default_timeout_s: float,
-    method_timeouts: Mapping[str, float] | None = None,
-) -> dict[str, Any]:
-    """The gRPC service config: a timeout for every method, retries for the safe ones."""
-    method_timeouts = dict(method_timeouts or {})
-    service = descriptor_pool.Default().FindServiceByName(service_full_name)
-    unknown = set(method_timeouts) - {method.name for method in service.methods}
+def check_method_names(service_full_name: str, names: Iterable[str]) -> None:
+    """Raises ValueError naming any of `names` that the service does not have."""
+    unknown = set(names) - {method.name for method in _service(service_full_name).methods}
     if unknown:
         raise ValueError(f"{service_full_name} has no method(s) {sorted(unknown)}")
+
+
+def service_config(service_full_name: str) -> dict[str, Any]:
+    """The gRPC service config: retries for the safe methods, throttled; no timeouts."""
     retryable = retryable_methods(service_full_name)
-    configs: list[dict[str, Any]] = []
-    for method in service.methods:
-        entry: dict[str, Any] = {
-            "name": [{"service": service_full_name, "method": method.name}],
-            "timeout": _duration(method_timeouts.get(method.name, default_timeout_s)),
+    configs = [
+        {
+            "name": [{"service": service_full_name, "method": name}],
+            "retryPolicy": dict(_RETRY_POLICY),
         }
-        if method.name in retryable:
-            entry["retryPolicy"] = dict(_RETRY_POLICY)
-        configs.append(entry)
+        for name in sorted(retryable)
+    ]
     return {"methodConfig": configs, "retryThrottling": dict(_RETRY_THROTTLING)}
 
 
 def create_channel(
     target: str,
     service_full_name: str,
-    default_timeout_s: float,
-    method_timeouts: Mapping[str, float] | None = None,
     *,
     interceptors: Sequence[grpc.aio.ClientInterceptor] | None = None,
     credentials: grpc.ChannelCredentials | None = None,
@@ -93,8 +91,9 @@ def create_channel(
     """A grpc.aio channel to one service, configured from its descriptors.
 
     The service's _pb2 module must be imported (the descriptors come from the pool).
+    The channel sets no timeouts: call through `dial`'s DeadlineStub, or pass `timeout=`.
     """
-    config = service_config(service_full_name, default_timeout_s, method_timeouts)
+    config = service_config(service_full_name)
     channel_options: list[tuple[str, Any]] = [
         ("grpc.service_config", json.dumps(config)),
         ("grpc.enable_retries", 1),
@@ -127,11 +126,12 @@ def dial(
     # Imported here: interceptors pulls in auth and telemetry, which plain channels need not.
     from reels_runtime.interceptors import ClientContextInterceptor
 
+    if default_timeout_s <= 0 or any(s <= 0 for s in (method_timeouts or {}).values()):
+        raise ValueError(f"timeouts must be positive: {default_timeout_s}, {method_timeouts}")
+    check_method_names(service_full_name, method_timeouts or {})
     channel = create_channel(
         target,
         service_full_name,
-        default_timeout_s,
-        method_timeouts,
         interceptors=[ClientContextInterceptor(token_provider)],
     )
     stub = DeadlineStub(stub_class(channel), default_timeout_s, method_timeouts)

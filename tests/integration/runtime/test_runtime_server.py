@@ -23,7 +23,7 @@ from reels.stream.v1 import stream_service_pb2 as stream_pb2
 from reels.stream.v1 import stream_service_pb2_grpc as stream_grpc
 
 from reels_runtime.auth import generate_dev_keys
-from reels_runtime.channels import create_channel
+from reels_runtime.channels import dial
 from reels_runtime.config import Config
 from reels_runtime.server import build_server
 from reels_runtime.telemetry import JsonFormatter
@@ -84,6 +84,7 @@ async def test_reflection_lists_the_services(server: RunningServer) -> None:
         assert {MEDIA, STREAM, "grpc.health.v1.Health"} <= names
 
 
+@pytest.mark.security
 async def test_missing_token_on_a_user_method_is_unauthenticated(
     server: RunningServer, unique: str
 ) -> None:
@@ -100,6 +101,7 @@ async def test_missing_token_on_a_user_method_is_unauthenticated(
     "header",
     ["Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer", "bearer  "],
 )
+@pytest.mark.security
 async def test_malformed_authorization_is_unauthenticated(
     server: RunningServer, header: str
 ) -> None:
@@ -127,6 +129,7 @@ async def test_a_user_token_reaches_the_servicer_as_the_principal(
     assert reply.creator_id == "user:alice"
 
 
+@pytest.mark.security
 async def test_public_method_is_open_but_a_bad_token_is_still_refused(
     server: RunningServer, keys: Keys
 ) -> None:
@@ -144,6 +147,7 @@ async def test_public_method_is_open_but_a_bad_token_is_still_refused(
         assert error.value.code() is grpc.StatusCode.UNAUTHENTICATED
 
 
+@pytest.mark.security
 async def test_internal_and_admin_methods(server: RunningServer, keys: Keys) -> None:
     async with grpc.aio.insecure_channel(server.target) as channel:
         stub = media_grpc.MediaServiceStub(channel)
@@ -168,6 +172,7 @@ async def test_internal_and_admin_methods(server: RunningServer, keys: Keys) -> 
         assert by_service.next_page_token == "admin-ok"
 
 
+@pytest.mark.security
 async def test_playback_tokens_are_scoped_to_their_video(server: RunningServer, keys: Keys) -> None:
     playback = keys.signer.mint_playback("alice", "video-1")
     async with grpc.aio.insecure_channel(server.target) as channel:
@@ -349,8 +354,8 @@ async def test_a_servicer_exception_is_unknown_and_logged(
 async def test_retries_happen_only_for_idempotent_methods(
     server: RunningServer, keys: Keys, unique: str
 ) -> None:
-    async with create_channel(server.target, MEDIA, default_timeout_s=2.0) as channel:
-        stub = media_grpc.MediaServiceStub(channel)
+    channel, stub = dial(server.target, media_grpc.MediaServiceStub, MEDIA, default_timeout_s=2.0)
+    async with channel:
         # GetVideoStatus is NO_SIDE_EFFECTS: the channel retries the UNAVAILABLE.
         video_id = f"unavailable-once-{unique}"
         reply = await stub.GetVideoStatus(
@@ -368,16 +373,33 @@ async def test_retries_happen_only_for_idempotent_methods(
         assert server.observed.calls[title] == 1
 
 
-async def test_the_channel_applies_the_method_timeout(server: RunningServer, keys: Keys) -> None:
-    async with create_channel(
-        server.target, MEDIA, default_timeout_s=5.0, method_timeouts={"GetVideoStatus": 0.1}
-    ) as channel:
-        stub = media_grpc.MediaServiceStub(channel)
+async def test_a_dialled_stub_applies_the_method_budget(server: RunningServer, keys: Keys) -> None:
+    channel, stub = dial(
+        server.target,
+        media_grpc.MediaServiceStub,
+        MEDIA,
+        default_timeout_s=5.0,
+        method_timeouts={"GetVideoStatus": 0.1},
+    )
+    async with channel:
+        started = asyncio.get_running_loop().time()
         with pytest.raises(grpc.aio.AioRpcError) as error:
             await stub.GetVideoStatus(
                 media_pb2.GetVideoStatusRequest(video_id="slow-timeout"), metadata=keys.user()
             )
+        waited = asyncio.get_running_loop().time() - started
     assert error.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+    assert 0.05 <= waited < 0.3  # the budget, not the handler's 0.3 s nor an instant failure
+
+
+async def test_short_budgets_do_not_fail_fast_calls(server: RunningServer, keys: Keys) -> None:
+    # A service-config timeout would fail such calls at once (grpcio's lagging clock).
+    channel, stub = dial(server.target, media_grpc.MediaServiceStub, MEDIA, default_timeout_s=0.5)
+    async with channel:
+        reply = await stub.GetVideoStatus(
+            media_pb2.GetVideoStatusRequest(video_id="fast"), metadata=keys.user()
+        )
+    assert reply.video_id == "fast"
 
 
 async def test_metrics_count_calls_by_code(server: RunningServer, keys: Keys) -> None:
@@ -497,3 +519,33 @@ async def test_a_bad_environment_exits_with_status_2() -> None:
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=15)
     assert process.returncode == 2
     assert "METRICS_PORT" in stderr.decode()
+
+
+async def test_stop_asks_background_tasks_to_return_before_cancelling(keys: Keys) -> None:
+    config = Config.from_env({"GRPC_LISTEN": "127.0.0.1:0"}, service_name="stopping_test")
+    reels = build_server(config, [MEDIA], [], verifier=keys.verifier)
+    asked = asyncio.Event()
+    ended: list[str] = []
+
+    async def polite() -> None:
+        await asked.wait()
+        ended.append("returned")
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            ended.append("cancelled")
+            raise
+
+    reels.add_background_task(polite)
+    reels.add_background_task(stubborn)
+    reels.on_stopping(asked.set)
+    await reels.start()
+    await asyncio.sleep(0)
+    started = asyncio.get_running_loop().time()
+    await reels.stop(grace=0.1)
+    took = asyncio.get_running_loop().time() - started
+    # The polite task returned by itself; the stubborn one was cancelled after the grace.
+    assert ended == ["returned", "cancelled"]
+    assert took < 10
