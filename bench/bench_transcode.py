@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -225,6 +226,7 @@ def main() -> None:
             )
     if ours and cli:
         summarise(ours, cli)
+        print_quality(ffmpeg, source, ladder, workdir)
     if args.long:
         long_source = make_source(
             workdir / f"source_{WIDTH}x{HEIGHT}_{LONG_SECONDS:g}s.mp4", LONG_SECONDS
@@ -249,11 +251,56 @@ def summarise(ours: list[dict[str, float]], cli: list[dict[str, float]]) -> None
     print(f"median wall, ours (transcode call): {ours_wall:.2f} s")
     print(f"median wall, ours (whole process incl. Python start + probe): {ours_process:.2f} s")
     print(f"median wall, ffmpeg CLI: {cli_wall:.2f} s")
-    verdict = "meets" if ratio <= RATIO_GOAL else "misses"
-    print(f"ratio ours/CLI: {ratio:.2f} ({verdict} the goal <= {RATIO_GOAL})")
+    print(f"ratio ours/CLI (of the medians): {ratio:.2f}")
     print(f"ratio ours/CLI counting our process start: {ours_process / cli_wall:.2f}")
     print(f"median CPU time: ours {ours_cpu:.2f} s, CLI {cli_cpu:.2f} s ({ours_cpu / cli_cpu:.2f})")
+    # Rounds run back to back, so each round's pair shares the machine's state: the median
+    # of the per-round ratios is steadier than the ratio of medians on a noisy machine.
+    paired = [o["wall"] / c["wall"] for o, c in zip(ours, cli, strict=False)]
+    median_paired = statistics.median(paired)
+    verdict = "meets" if median_paired <= RATIO_GOAL else "misses"
+    print(
+        f"ratio ours/CLI, per round: {', '.join(f'{r:.2f}' for r in paired)}; "
+        f"median {median_paired:.2f} ({verdict} the goal <= {RATIO_GOAL})"
+    )
     print(f"peak RSS ours (15 s clip): {max(run['rss_mb'] for run in ours):.0f} MB")
+
+
+def rung_ssim(ffmpeg: str, source: Path, rendition: Path, rung: Rung) -> float:
+    """SSIM (all planes) of one rendition against a Lanczos downscale of the source."""
+    graph = (
+        f"[1:v]setpts=PTS-STARTPTS,scale={rung.width}:{rung.height}:flags=lanczos[ref];"
+        "[0:v]setpts=PTS-STARTPTS[out];[out][ref]ssim"
+    )
+    command = [ffmpeg, "-nostats", "-i", str(rendition), "-i", str(source)]
+    result = subprocess.run(
+        [*command, "-lavfi", graph, "-f", "null", "-"], capture_output=True, text=True, check=True
+    )
+    found = re.search(r"All:([0-9.]+)", result.stderr)
+    if found is None:
+        raise SystemExit(f"no SSIM in ffmpeg's output for {rendition}")
+    return float(found.group(1))
+
+
+def joined(directory: Path, target: Path) -> Path:
+    """The init segment and media segments of one rung as one playable file."""
+    parts = sorted(directory.glob("init*.mp4")) + sorted(directory.glob("seg_*.m4s"))
+    target.write_bytes(b"".join(part.read_bytes() for part in parts))
+    return target
+
+
+def print_quality(ffmpeg: str, source: Path, ladder: list[Rung], workdir: Path) -> None:
+    """Same quality, or the speed means nothing: SSIM and size per rung, both sides."""
+    print("quality (SSIM vs a Lanczos downscale of the source; video bytes):")
+    for index, rung in enumerate(ladder):
+        sides = {"ours": workdir / "ours" / rung.name, "CLI": workdir / "cli" / str(index)}
+        figures = []
+        for side, directory in sides.items():
+            rendition = joined(directory, workdir / f"{side}-{rung.name}.mp4")
+            ssim = rung_ssim(ffmpeg, source, rendition, rung)
+            figures.append(f"{side} {ssim:.4f}, {rendition.stat().st_size / 1e6:.2f} MB")
+            rendition.unlink()
+        print(f"  {rung.name}: " + "; ".join(figures))
 
 
 if __name__ == "__main__":

@@ -132,6 +132,10 @@ class RungEncoder(threading.Thread):
             codec.time_base = stream.time_base = self.time_base
             codec.bit_rate = self.rung.video_bitrate_kbps * 1000
             codec.thread_count = self.threads
+            # PyAV defaults to SLICE, which FFmpeg's libx264 wrapper turns into x264's
+            # sliced threads: lower latency, less efficient. Frame threads are x264's (and
+            # the ffmpeg CLI's) default.
+            codec.thread_type = "FRAME"
             for name, value in self.color.items():
                 setattr(codec, name, value)
             if self.rung.codec == "hevc":

@@ -482,7 +482,7 @@ class ClickHouseEvents:
             "  ) AS e ON e.video_id = v.video_id"
             " ) WHERE tag != ''"
             " GROUP BY tag HAVING video_count > 0 OR view_count > 0"
-            " ORDER BY view_count DESC, video_count DESC, tag LIMIT {limit:UInt32}"
+            " ORDER BY video_count DESC, view_count DESC, tag LIMIT {limit:UInt32}"
         )
         params = {"start": now - window.value, "now": now, "limit": limit}
 

@@ -101,6 +101,9 @@ async def test_trending_facts_move_with_engagement_and_drop_deleted_videos(
     )
     by_tag = {t.hashtag: t for t in tags.hashtags}
     assert (by_tag[tag].video_count, by_tag[tag].view_count) == (2, 9)
+    # "Most used": by how many videos carry the tag, then by views.
+    ranked = [(t.video_count, t.view_count) for t in tags.hashtags]
+    assert ranked == sorted(ranked, reverse=True)
     assert (by_tag[f"{tag}-b"].video_count, by_tag[f"{tag}-b"].view_count) == (1, 3)
     sounds = await stub.GetSoundCounts(
         pb.GetSoundCountsRequest(window=pb.TRENDING_WINDOW_24H, limit=500),
