@@ -1,9 +1,11 @@
 """The transactional outbox: events written with the state change, relayed to the bus.
 
 A service writes its events into its own outbox table (`<schema>.outbox`: id bigserial,
-event_id, topic, payload bytea) in the transaction of the state change they announce, so
-they exist exactly when the change committed. An `OutboxRelay` publishes the rows in id
-order and deletes them in one transaction; when publishing fails the rows stay for the
+event_id, topic, payload bytea, headers jsonb) in the transaction of the state change they
+announce, so they exist exactly when the change committed. `headers` keeps the writer's
+trace context and request id. An `OutboxRelay` publishes the rows in id order, each under
+the context it was written in (its consumers' spans join the request's trace), and
+deletes them in one transaction; when publishing fails the rows stay for the
 next pass. A crash after publishing and before the delete commits publishes rows again:
 consumers deduplicate on event_id. Several relays may run at once (FOR UPDATE SKIP LOCKED).
 """
@@ -11,15 +13,22 @@ consumers deduplicate on event_id. Several relays may run at once (FOR UPDATE SK
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from google.protobuf.message import Message
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
 from psycopg import AsyncConnection, sql
+from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from reels_runtime.context import current_request_id, request_scope
 from reels_runtime.eventbus import EventBus
 
 logger = logging.getLogger(__name__)
@@ -29,6 +38,30 @@ OutboxItem = tuple[str, Message, str]
 PublishFn = Callable[[EventBus, Sequence[OutboxItem]], Awaitable[None]]
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_REQUEST_ID = "request_id"
+
+
+def current_headers() -> dict[str, str]:
+    """The caller's trace context (W3C carrier) and request id, as an outbox row keeps them."""
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    request_id = current_request_id()
+    if request_id:
+        headers[_REQUEST_ID] = request_id
+    return headers
+
+
+@contextmanager
+def publishing_context(headers: Mapping[str, Any]) -> Iterator[None]:
+    """Makes `headers` (from current_headers) the current trace context and request id, so
+    that EventBus.publish stamps them on the entries published inside."""
+    carrier = {str(k): str(v) for k, v in headers.items() if k != _REQUEST_ID}
+    token = otel_context.attach(propagate.extract(carrier))
+    try:
+        with request_scope(headers.get(_REQUEST_ID) or None):
+            yield
+    finally:
+        otel_context.detach(token)
 
 
 async def publish_each(bus: EventBus, items: Sequence[OutboxItem]) -> None:
@@ -70,7 +103,8 @@ class Outbox:
         A message with an `event_id` field (every reels event: see
         reels/common/v1/events.proto) gets the row's id and an `occur_time` when it lacks
         them; one without (a `PlaybackEventBatch`) takes the given id or a new UUID."""
-        rows: list[tuple[str, str, bytes]] = []
+        headers = Jsonb(current_headers())
+        rows: list[tuple[str, str, bytes, Jsonb]] = []
         for topic, message, event_id in items:
             if topic not in self.topic_types:
                 raise ValueError(f"{self.name} does not carry {topic!r}")
@@ -82,13 +116,13 @@ class Outbox:
             if "occur_time" in fields and not message.HasField("occur_time"):
                 message.occur_time.GetCurrentTime()  # type: ignore[attr-defined]
             event_id = event_id or str(uuid.uuid4())
-            rows.append((event_id, topic, message.SerializeToString()))
+            rows.append((event_id, topic, message.SerializeToString(), headers))
         if rows:
             async with conn.cursor() as cur:
                 await cur.executemany(
-                    sql.SQL("INSERT INTO {} (event_id, topic, payload) VALUES (%s, %s, %s)").format(
-                        self.identifier
-                    ),
+                    sql.SQL(
+                        "INSERT INTO {} (event_id, topic, payload, headers) VALUES (%s, %s, %s, %s)"
+                    ).format(self.identifier),
                     rows,
                 )
         return [row[0] for row in rows]
@@ -120,7 +154,7 @@ class OutboxRelay:
         self._max_backoff_s = max_backoff_s
         self._stop = asyncio.Event()
         self._select = sql.SQL(
-            "SELECT id, event_id, topic, payload FROM {} ORDER BY id LIMIT %s"
+            "SELECT id, event_id, topic, payload, headers FROM {} ORDER BY id LIMIT %s"
             " FOR UPDATE SKIP LOCKED"
         ).format(outbox.identifier)
         self._delete = sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(outbox.identifier)
@@ -131,11 +165,14 @@ class OutboxRelay:
             rows = await (await conn.execute(self._select, (self._batch,))).fetchall()
             if not rows:
                 return 0
-            items = [
-                (topic, self._outbox.decode(topic, bytes(payload)), str(event_id))
-                for _, event_id, topic, payload in rows
-            ]
-            await self._publish(self._bus, items)
+            # Consecutive rows of one writer share their headers: one publish per run.
+            for headers, run in itertools.groupby(rows, key=lambda row: row[4] or {}):
+                items = [
+                    (topic, self._outbox.decode(topic, bytes(payload)), str(event_id))
+                    for _, event_id, topic, payload, _ in run
+                ]
+                with publishing_context(headers):
+                    await self._publish(self._bus, items)
             await conn.execute(self._delete, ([row[0] for row in rows],))
         return len(rows)
 

@@ -320,3 +320,33 @@ async def test_concurrent_relays_publish_each_row_once(
     liked = await _entries(bus, "video.liked")
     assert sorted(m.like_count for _, m in liked) == list(range(1, 41))
     assert len({envelope for envelope, _ in liked}) == 40
+
+
+async def test_relayed_events_carry_the_writers_trace_and_request_id(
+    pool: AsyncConnectionPool, bus: EventBus
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from reels_runtime.context import request_scope
+
+    store = PostgresEngagement(pool)
+    video = await _video(pool)
+    # A real SDK tracer (not the global one): its spans have valid, distinct trace ids.
+    tracer = TracerProvider().get_tracer("outbox-test")
+    with tracer.start_as_current_span("LikeVideo") as span, request_scope("req-like-1"):
+        await store.like(_event(Action.LIKE, video, "dora"))
+    with tracer.start_as_current_span("ShareVideo") as other, request_scope("req-share-2"):
+        await store.like(_event(Action.LIKE, video, "eve"))
+    written = {
+        f"{span.get_span_context().trace_id:032x}": "req-like-1",
+        f"{other.get_span_context().trace_id:032x}": "req-share-2",
+    }
+    # The relay runs later, in a task of its own, outside both requests.
+    assert await asyncio.create_task(_drain(pool, bus)) >= 2
+    liked = await bus.redis.xrange(bus.stream_key("video.liked"))
+    stamped = {
+        fields[b"traceparent"].decode().split("-")[1]: fields[b"request_id"].decode()
+        for _, fields in liked
+        if b"traceparent" in fields
+    }
+    assert stamped == written
