@@ -62,20 +62,25 @@ def cap_authors(
     """
     if cap <= 0 or window <= 0:
         raise ValueError("cap and window must be positive")
-    result: list[T] = []
-    pending = list(ranked)
-    recent: Counter[str] = Counter()
+    # Each creator is looked up once; the scan below runs for every slot of the page.
+    creators = [creator_of(item) for item in ranked]
+    pending = list(range(len(ranked)))
+    placed: list[int] = []
+    recent: dict[str, int] = {}
     while pending:
-        index = next((i for i, item in enumerate(pending) if recent[creator_of(item)] < cap), None)
-        if index is None:
+        position = 0
+        while position < len(pending) and recent.get(creators[pending[position]], 0) >= cap:
+            position += 1
+        if position == len(pending):
             break  # only over-represented creators remain
-        item = pending.pop(index)
-        result.append(item)
-        recent[creator_of(item)] += 1
-        if len(result) >= window:
+        index = pending.pop(position)
+        placed.append(index)
+        creator = creators[index]
+        recent[creator] = recent.get(creator, 0) + 1
+        if len(placed) >= window:
             # The next slot's window is the last window-1 items.
-            recent[creator_of(result[-window])] -= 1
-    return result
+            recent[creators[placed[-window]]] -= 1
+    return [ranked[index] for index in placed]
 
 
 def satisfies_cap(

@@ -64,11 +64,11 @@ class Freshness:
 def completion_component(engagement: Engagement) -> float:
     """The smoothed completion rate, in [0, 1]."""
     views = max(0, engagement.views)
-    rate = min(1.0, max(0.0, engagement.completion_rate))
+    rate = _unit(engagement.completion_rate)
     smoothed = (rate * views + COMPLETION_PRIOR * COMPLETION_PSEUDO_VIEWS) / (
         views + COMPLETION_PSEUDO_VIEWS
     )
-    return min(1.0, max(0.0, smoothed))
+    return _unit(smoothed)
 
 
 def interactions(engagement: Engagement) -> float:
@@ -101,6 +101,16 @@ def normalised_affinity(weights: Mapping[str, float]) -> dict[str, float]:
     return {creator: max(0.0, w) / best for creator, w in weights.items()}
 
 
+def _unit(value: float) -> float:
+    """`value` clamped to [0, 1]; NaN counts as 0. (Called for every component of every
+    candidate: the common case, already in range, is one chained comparison.)"""
+    if 0.0 <= value <= 1.0:
+        return value
+    if math.isnan(value):
+        return 0.0
+    return 1.0 if value > 1.0 else 0.0
+
+
 def combine(
     weights: Weights,
     *,
@@ -111,14 +121,8 @@ def combine(
     freshness: float,
 ) -> Components:
     """The weighted mean of the components (each clamped to [0, 1]) times freshness."""
-
-    def clamp(value: float) -> float:
-        if math.isnan(value):
-            return 0.0
-        return min(1.0, max(0.0, value))
-
-    completion, engagement, affinity = clamp(completion), clamp(engagement), clamp(affinity)
-    deep, freshness = clamp(deep), clamp(freshness)
+    completion, engagement, affinity = _unit(completion), _unit(engagement), _unit(affinity)
+    deep, freshness = _unit(deep), _unit(freshness)
     total_weight = weights.completion + weights.engagement + weights.affinity + weights.deep
     weighted = (
         weights.completion * completion

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 import pytest
 
@@ -83,3 +84,28 @@ def test_author_cap_holds_for_random_lists(seed: int) -> None:
 def test_satisfies_cap_detects_a_violation() -> None:
     assert not satisfies_cap(["a", "b", "a", "a"], lambda c: c)
     assert satisfies_cap(["a", "a"] + ["b"] * 0 + [str(i) for i in range(8)] + ["a"], lambda c: c)
+
+
+def _reference_cap(ranked, creator_of, cap=2, window=10):
+    """The rule as written: each slot takes the first waiting item whose creator has fewer
+    than `cap` items among the previous window-1 slots."""
+    result, pending = [], list(ranked)
+    while pending:
+        recent = Counter(creator_of(i) for i in result[-(window - 1) :])
+        fits = [i for i in pending if recent[creator_of(i)] < cap]
+        if not fits:
+            break
+        pending.remove(fits[0])
+        result.append(fits[0])
+    return result
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cap_authors_follows_the_rule_on_random_pages(seed: int) -> None:
+    rng = random.Random(seed)
+    creators = [f"c{k}" for k in range(rng.randint(1, 12))]
+    # Skewed: a few creators dominate, as on real pages.
+    ranked = [(rng.choice(creators[: rng.randint(1, len(creators))]), n) for n in range(120)]
+    capped = cap_authors(ranked, lambda item: item[0])
+    assert capped == _reference_cap(ranked, lambda item: item[0])
+    assert satisfies_cap(capped, lambda item: item[0])
