@@ -15,6 +15,7 @@ from reels.media.v1 import media_service_pb2 as media_pb2
 from reels.media.v1 import media_service_pb2_grpc as media_grpc
 
 from media_svc.settings import MediaSettings
+from tests.support.streaming_stub import StreamingStub
 from tests.support.uploads import (
     Clips,
     Leftovers,
@@ -42,7 +43,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Clips:
 @pytest.fixture
 async def stub(media_server):
     async with grpc.aio.insecure_channel(media_server.target) as channel:
-        yield media_grpc.MediaServiceStub(channel)
+        yield StreamingStub(media_grpc.MediaServiceStub(channel), media_server.target)
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +67,11 @@ async def strict_server(config, strict_spool):
 @pytest.fixture
 async def strict(strict_server):
     async with grpc.aio.insecure_channel(strict_server.target) as channel:
-        yield media_grpc.MediaServiceStub(channel)
+        yield StreamingStub(media_grpc.MediaServiceStub(channel), strict_server.target)
 
 
-async def _refused(call, code: grpc.StatusCode) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
+async def _refused(call, code: grpc.StatusCode) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as caught:
         await call
     assert caught.value.code() is code, caught.value.details()
     return caught.value
@@ -409,7 +410,10 @@ async def test_a_cancelled_upload_leaves_nothing_behind(
         yield _chunk(data[:65536])
         await hold.wait()  # the client goes away mid-file
 
-    call = stub.UploadVideo(requests(), metadata=keys.user_metadata(creator), timeout=DEADLINE_S)
+    # grpc.aio's call: cancelling it is what a client going away looks like to the server.
+    call = stub.aio.UploadVideo(
+        requests(), metadata=keys.user_metadata(creator), timeout=DEADLINE_S
+    )
     for _ in range(100):  # the `uploading` row shows the bytes started arriving
         rows = video_rows(database_url, creator)
         if rows:

@@ -12,6 +12,7 @@ from reels.common.v1 import video_pb2
 from reels.media.v1 import media_service_pb2_grpc as media_grpc
 
 from media_svc.settings import MediaSettings
+from tests.support.streaming_stub import StreamingStub
 from tests.support.uploads import (
     Clips,
     Leftovers,
@@ -37,7 +38,7 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Clips:
 @pytest.fixture
 async def stub(media_server):
     async with grpc.aio.insecure_channel(media_server.target) as channel:
-        yield media_grpc.MediaServiceStub(channel)
+        yield StreamingStub(media_grpc.MediaServiceStub(channel), media_server.target)
 
 
 def bodies(content_type: str, body: bytes, chunk: int = 16 * 1024):
@@ -51,8 +52,8 @@ def bodies(content_type: str, body: bytes, chunk: int = 16 * 1024):
     return messages()
 
 
-async def _refused(call, code: grpc.StatusCode) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
+async def _refused(call, code: grpc.StatusCode) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as caught:
         await call
     assert caught.value.code() is code, caught.value.details()
     return caught.value
@@ -173,8 +174,7 @@ async def test_a_second_file_part_is_refused(stub, keys, clips, config, database
 
     async def messages():
         # The second part comes in the last message: the server refuses it after the client
-        # has sent everything, so no write races the refusal (grpcio reports such a race
-        # as INTERNAL instead of the server's status).
+        # has sent everything.
         async for message in bodies(content_type, first):
             yield message
         yield httpbody_pb2.HttpBody(data=second)
@@ -228,7 +228,7 @@ async def test_blocked_fields_sent_before_the_file_stop_the_upload_early(
             await asyncio.sleep(0.002)
 
     async with grpc.aio.insecure_channel(strict_server.target) as channel:
-        stub = media_grpc.MediaServiceStub(channel)
+        stub = StreamingStub(media_grpc.MediaServiceStub(channel), strict_server.target)
         error = await _refused(
             stub.UploadVideoMultipart(
                 messages(), metadata=keys.user_metadata(creator), timeout=DEADLINE_S
@@ -250,7 +250,7 @@ async def test_a_form_over_the_size_limit_is_refused_while_streaming(
         [("title", "too big")], ("big.mp4", b"\0" * (3 * 1024 * 1024), "video/mp4")
     )
     async with grpc.aio.insecure_channel(strict_server.target) as channel:
-        stub = media_grpc.MediaServiceStub(channel)
+        stub = StreamingStub(media_grpc.MediaServiceStub(channel), strict_server.target)
         error = await _refused(
             stub.UploadVideoMultipart(
                 bodies(content_type, body), metadata=keys.user_metadata(creator), timeout=30
