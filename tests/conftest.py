@@ -221,13 +221,24 @@ async def clip(media_server, stream_server, keys, service_environ, tmp_path_fact
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def ranking_server(config: Config, stream_server: ReelsServer) -> AsyncIterator[ReelsServer]:
     """ranking_svc in front of the in-process stream_svc; embed_svc stays wherever
-    EMBED_SVC_ADDR points (nothing, unless a test starts one): the feed falls back to rules."""
+    EMBED_SVC_ADDR points (nothing, unless a test starts one): the feed falls back to rules.
+
+    Its PostgreSQL and stream_svc sources get deadlines far beyond their answer times, so
+    that a CI machine stalling this event loop for a moment does not turn a `rules` page
+    into `trending_only` (tests/integration/ranking/test_feed_fallback.py tests the
+    deadlines themselves)."""
     from ranking_svc.server import create_server
+    from ranking_svc.settings import RankingSettings
 
     ranking_config = config.replace(
         service_name="ranking_svc", stream_svc_addr=stream_server.target
     )
-    server = await _started(await create_server(ranking_config))
+    generous = {
+        f"RANKING_{source}_TIMEOUT_MS": "2000"
+        for source in ("FOLLOWING", "TRENDING", "AFFINITY", "ENGAGEMENT")
+    }
+    settings = RankingSettings.from_env({**os.environ, **generous})
+    server = await _started(await create_server(ranking_config, settings))
     yield server
     await server.stop(grace=1)
 
