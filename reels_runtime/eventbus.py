@@ -92,6 +92,17 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def trace_headers() -> dict[str, str]:
+    """The caller's W3C trace context and request id: the fields every bus entry carries so
+    that its consumer's span joins the caller's trace (an outbox row keeps them too)."""
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    request_id = current_request_id()
+    if request_id:
+        headers["request_id"] = request_id
+    return headers
+
+
 class EventBus:
     """Publishes protobuf messages to `<prefix><topic>` streams and builds consumers.
 
@@ -141,12 +152,7 @@ class EventBus:
             "event_id": event_id or str(uuid.uuid4()),
             "published_at": dt.datetime.now(dt.UTC).isoformat(),
         }
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
-        fields.update(carrier)
-        request_id = current_request_id()
-        if request_id:
-            fields["request_id"] = request_id
+        fields.update(trace_headers())
         stream_id = await self.redis.xadd(
             self.stream_key(topic), fields, maxlen=self.maxlen, approximate=True
         )

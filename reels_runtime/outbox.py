@@ -28,8 +28,8 @@ from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from reels_runtime.context import current_request_id, request_scope
-from reels_runtime.eventbus import EventBus
+from reels_runtime.context import request_scope
+from reels_runtime.eventbus import EventBus, trace_headers
 
 logger = logging.getLogger(__name__)
 
@@ -41,19 +41,9 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _REQUEST_ID = "request_id"
 
 
-def current_headers() -> dict[str, str]:
-    """The caller's trace context (W3C carrier) and request id, as an outbox row keeps them."""
-    headers: dict[str, str] = {}
-    propagate.inject(headers)
-    request_id = current_request_id()
-    if request_id:
-        headers[_REQUEST_ID] = request_id
-    return headers
-
-
 @contextmanager
 def publishing_context(headers: Mapping[str, Any]) -> Iterator[None]:
-    """Makes `headers` (from current_headers) the current trace context and request id, so
+    """Makes `headers` (from trace_headers) the current trace context and request id, so
     that EventBus.publish stamps them on the entries published inside."""
     carrier = {str(k): str(v) for k, v in headers.items() if k != _REQUEST_ID}
     token = otel_context.attach(propagate.extract(carrier))
@@ -103,7 +93,7 @@ class Outbox:
         A message with an `event_id` field (every reels event: see
         reels/common/v1/events.proto) gets the row's id and an `occur_time` when it lacks
         them; one without (a `PlaybackEventBatch`) takes the given id or a new UUID."""
-        headers = Jsonb(current_headers())
+        headers = Jsonb(trace_headers())
         rows: list[tuple[str, str, bytes, Jsonb]] = []
         for topic, message, event_id in items:
             if topic not in self.topic_types:

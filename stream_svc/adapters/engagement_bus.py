@@ -10,13 +10,11 @@ from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
 from google.protobuf.message import Message
-from opentelemetry import propagate
 from prometheus_client import Counter
 from psycopg_pool import AsyncConnectionPool
 from reels.common.v1 import events_pb2, playback_pb2
 
-from reels_runtime.context import current_request_id
-from reels_runtime.eventbus import EVENTS_PUBLISHED, EventBus
+from reels_runtime.eventbus import EVENTS_PUBLISHED, EventBus, trace_headers
 from reels_runtime.outbox import Outbox, OutboxItem, OutboxRelay
 from reels_runtime.topics import TOPIC_TYPES as ALL_TOPIC_TYPES
 from reels_runtime.topics import (
@@ -193,13 +191,8 @@ def _common_fields(message: Message, now: str, *, context: bool) -> list[str]:
     fields = ["event_type", message.DESCRIPTOR.full_name, "published_at", now]
     if not context:
         return fields
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    for name, value in carrier.items():
+    for name, value in trace_headers().items():
         fields += [name, value]
-    request_id = current_request_id()
-    if request_id:
-        fields += ["request_id", request_id]
     return fields
 
 
