@@ -158,6 +158,11 @@ class _Transcode:
         self.preview: list[np.ndarray] = []
         self.samples: list[SampledFrame] = []
         self.last_frame: av.VideoFrame | None = None
+        # The thumbnail and the GIF are written by a thread of their own as soon as the
+        # preview frames are in: off the tail, where one CPU would otherwise sit idle
+        # while the encoders flush (the GIF's palette alone takes ~0.15 s).
+        self.images: threading.Thread | None = None
+        self.images_error: BaseException | None = None
 
     # --- setup -------------------------------------------------------------------------
 
@@ -172,6 +177,8 @@ class _Transcode:
             self.stop.set()
             for encoder in self.encoders:
                 encoder.join()
+            if self.images is not None:
+                self.images.join()  # nothing may write under out_dir once we return
             if self.audio is not None and not self.audio.closed:
                 self.audio.abort()
 
@@ -438,6 +445,8 @@ class _Transcode:
             relative >= self.preview_times[len(self.preview)]
         ):
             self.preview.append(self._preview_image(frame))
+            if len(self.preview) == len(self.preview_times):
+                self._start_images()
         while len(self.samples) < len(self.sample_times) and (
             relative >= self.sample_times[len(self.samples)]
         ):
@@ -450,6 +459,25 @@ class _Transcode:
         side = images.EMBED_SIZE
         rgb = images.centre_crop(self._rgb(frame, images.cover_size(*self.display, side)), side)
         return SampledFrame(round(relative, 3), side, side, rgb)
+
+    def _start_images(self) -> None:
+        self.images = threading.Thread(target=self._write_images, name="stills", daemon=True)
+        self.images.start()
+
+    def _write_images(self) -> None:
+        try:
+            assert self.thumbnail is not None
+            (self.out_dir / THUMBNAIL).write_bytes(images.encode_jpeg(self.thumbnail, 90))
+            images.write_gif(self.out_dir / PREVIEW, self.preview, images.PREVIEW_FRAME_SECONDS)
+        except BaseException as error:  # handed to the main thread, which raises it
+            self.images_error = error
+
+    def _join_images(self) -> None:
+        if self.images is None:
+            return
+        self.images.join()
+        if self.images_error is not None:
+            raise TranscodeError(f"writing the thumbnail and preview failed: {self.images_error}")
 
     # --- finishing -----------------------------------------------------------------------
 
@@ -466,6 +494,14 @@ class _Transcode:
     def _finish_encoding(self) -> None:
         for encoder in self.encoders:
             self._put(encoder, None)  # end of stream
+        # Frames the duration promised but the file did not hold: use what was decoded.
+        if self.last_frame is not None:
+            while len(self.preview) < len(self.preview_times):
+                self.preview.append(self._preview_image(self.last_frame))
+            while len(self.samples) < len(self.sample_times):
+                self.samples.append(self._sample(self.last_frame, self.last_end))
+        if self.images is None:
+            self._start_images()  # while the encoders flush
         while any(encoder.is_alive() for encoder in self.encoders):
             self._check()
             for encoder in self.encoders:
@@ -474,12 +510,6 @@ class _Transcode:
         self._check()
         if self.audio is not None:
             self.audio.close()
-        # Frames the duration promised but the file did not hold: use what was decoded.
-        if self.last_frame is not None:
-            while len(self.preview) < len(self.preview_times):
-                self.preview.append(self._preview_image(self.last_frame))
-            while len(self.samples) < len(self.sample_times):
-                self.samples.append(self._sample(self.last_frame, self.last_end))
 
     def _package(self) -> TranscodeResult:
         assert self.first_time is not None and self.offset_ticks is not None
@@ -494,9 +524,7 @@ class _Transcode:
                 renditions, audio, duration, self.frame_rate, self.segment_seconds
             )
         )
-        assert self.thumbnail is not None
-        (self.out_dir / THUMBNAIL).write_bytes(images.encode_jpeg(self.thumbnail, 90))
-        images.write_gif(self.out_dir / PREVIEW, self.preview, images.PREVIEW_FRAME_SECONDS)
+        self._join_images()
         warnings = self.analyzer.warnings(duration) + source_warnings(
             *self.display, self.fps, self.audio_stream is not None
         )
