@@ -17,6 +17,8 @@ from media_svc.transcode import (
     InvalidMedia,
     Rung,
     TranscodeCancelled,
+    TranscodeError,
+    pipeline,
     plan_ladder,
     probe,
     transcode,
@@ -345,3 +347,20 @@ def test_cancel_stops_promptly(clip: Callable[..., Path], tmp_path: Path) -> Non
     assert time.monotonic() - cancelled_at[0] < 1.0
     assert max(seen) < 0.5  # it did not run on to the end
     assert threading.active_count() == threads_before  # the encoder threads are gone
+
+
+def test_a_failed_preview_fails_the_transcode(
+    clip: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The thumbnail and GIF are written on a thread of their own: its failure must still
+    # reach the caller (and retry the job), and the thread must be gone afterwards.
+    source = clip("silent.mp4", 360, 640, 2.0, audio=False)
+
+    def broken(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pipeline.images, "write_gif", broken)
+    threads_before = threading.active_count()
+    with pytest.raises(TranscodeError, match="preview failed: disk full"):
+        transcode(source, tmp_path, plan_ladder(probe(source)))
+    assert threading.active_count() == threads_before
