@@ -10,7 +10,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client
 
-from stream_svc.domain.affinity import CreatorInteraction, Interaction
+from stream_svc.domain.affinity import LOOKBACK, CreatorInteraction
 from stream_svc.domain.analytics import (
     HD_MIN_HEIGHT,
     BucketFacts,
@@ -40,6 +40,7 @@ from stream_svc.domain.model import (
     WatchEntry,
 )
 from stream_svc.domain.trending import ACTION_WEIGHTS, Window, WindowEngagement
+from stream_svc.domain.watch_rows import WatchRow, completed_interactions, history_entries
 
 Run = Callable[..., Awaitable[Any]]
 
@@ -149,6 +150,8 @@ def _consume_outcome(task: asyncio.Future[Any]) -> None:
 
 
 _ONE_USER = {"max_threads": 1}
+# The most watch_history rows one per-user read returns (newest first).
+USER_ROWS = 4000
 
 
 class ClickHouseEvents:
@@ -157,6 +160,8 @@ class ClickHouseEvents:
     def __init__(self, client: Client, run: Run) -> None:
         self._client = client
         self._in_clickhouse = run
+        # Per user, the read of their rows in flight and the window it covers.
+        self._user_reads: dict[str, tuple[datetime, asyncio.Future[list[WatchRow]]]] = {}
 
     async def _run(self, fn: Callable[[], Any]) -> Any:
         # A caller that is cancelled (its RPC's deadline passed, the client went away) must
@@ -499,46 +504,52 @@ class ClickHouseEvents:
         return await self._tag_counts("v.sound_id AS tag", window, now, limit)
 
     # -- per user -------------------------------------------------------------------------
-    # One user's rows are one sorted range of the table (ORDER BY user_id, watched_at),
-    # aggregated in ClickHouse so a heavy viewer's history stays one small answer; parallel
-    # streams over such a range only add work (a feed page makes two of these reads).
+    # One user's rows are one sorted range of the table (ORDER BY user_id, watched_at). A
+    # fresh feed page asks for the user's history and affinity at once: both are folded
+    # from one read of the user's newest rows (stream_svc/domain/watch_rows.py), which the
+    # two requests share while it is in flight. The read is bounded: a heavy viewer's
+    # facts come from their newest USER_ROWS rows.
 
     async def watch_history(self, user_id: str, since: datetime, limit: int) -> list[WatchEntry]:
-        sql = (
-            "SELECT video_id, any(creator), max(last), max(completion), sum(watch) FROM ("
-            " SELECT video_id, session_id, any(creator_id) AS creator, max(watched_at) AS last,"
-            "  max(completion) AS completion, max(watch_ms) AS watch"
-            " FROM watch_history"
-            " WHERE user_id = {user:String} AND watched_at >= {since:DateTime64(3, 'UTC')}"
-            " GROUP BY video_id, session_id"
-            ") GROUP BY video_id ORDER BY max(last) DESC, video_id LIMIT {limit:UInt32}"
-        )
-        params = {"user": user_id, "since": since, "limit": limit}
-
-        def query() -> list[WatchEntry]:
-            rows = self._client.query(sql, parameters=params, settings=_ONE_USER).result_rows
-            return [
-                WatchEntry(vid, creator, _aware(last), min(1.0, float(comp)), watch / 1000)
-                for vid, creator, last, comp, watch in rows
-            ]
-
-        return await self._run(query)
+        return history_entries(await self._user_rows(user_id, since), since, limit)
 
     async def completed(self, user_id: str, since: datetime) -> list[CreatorInteraction]:
-        sql = (
-            "SELECT creator_id, video_id, max(watched_at) FROM watch_history"
-            " WHERE user_id = {user:String} AND watched_at >= {since:DateTime64(3, 'UTC')}"
-            " AND completion >= 1 AND creator_id != ''"
-            " GROUP BY creator_id, video_id"
-        )
+        return completed_interactions(await self._user_rows(user_id, since), since)
 
-        def query() -> list[CreatorInteraction]:
-            rows = self._client.query(
-                sql, parameters={"user": user_id, "since": since}, settings=_ONE_USER
-            ).result_rows
+    async def _user_rows(self, user_id: str, since: datetime) -> list[WatchRow]:
+        """The user's newest rows since `since` at least (callers filter by their own)."""
+        shared = self._user_reads.get(user_id)
+        if shared is not None and shared[0] <= since:
+            return await asyncio.shield(shared[1])
+        # Every read covers affinity's lookback, so whichever of a page's two requests
+        # comes first, the other can share it.
+        window = min(since, datetime.now(UTC) - LOOKBACK)
+        read = asyncio.ensure_future(self._read_user_rows(user_id, window))
+        self._user_reads[user_id] = (window, read)
+
+        def forget(done: asyncio.Future[list[WatchRow]]) -> None:
+            current = self._user_reads.get(user_id)
+            if current is not None and current[1] is done:
+                del self._user_reads[user_id]
+
+        read.add_done_callback(forget)
+        read.add_done_callback(_consume_outcome)  # every sharer may have stopped waiting
+        return await asyncio.shield(read)
+
+    async def _read_user_rows(self, user_id: str, since: datetime) -> list[WatchRow]:
+        sql = (
+            "SELECT video_id, session_id, creator_id, watched_at, completion, watch_ms"
+            " FROM watch_history"
+            " WHERE user_id = {user:String} AND watched_at >= {since:DateTime64(3, 'UTC')}"
+            " ORDER BY watched_at DESC LIMIT {rows:UInt32}"
+        )
+        params = {"user": user_id, "since": since, "rows": USER_ROWS}
+
+        def query() -> list[WatchRow]:
+            rows = self._client.query(sql, parameters=params, settings=_ONE_USER).result_rows
             return [
-                CreatorInteraction(creator, vid, Interaction.COMPLETED, _aware(at))
-                for creator, vid, at in rows
+                WatchRow(vid, session, creator, _aware(at), float(completion), int(watch))
+                for vid, session, creator, at, completion, watch in rows
             ]
 
         return await self._run(query)
