@@ -223,21 +223,16 @@ async def ranking_server(config: Config, stream_server: ReelsServer) -> AsyncIte
     """ranking_svc in front of the in-process stream_svc; embed_svc stays wherever
     EMBED_SVC_ADDR points (nothing, unless a test starts one): the feed falls back to rules.
 
-    Its PostgreSQL and stream_svc sources get deadlines far beyond their answer times, so
-    that a CI machine stalling this event loop for a moment does not turn a `rules` page
-    into `trending_only` (tests/integration/ranking/test_feed_fallback.py tests the
-    deadlines themselves)."""
+    Its PostgreSQL and stream_svc sources get generous deadlines
+    (tests/support/ranking_settings.py)."""
     from ranking_svc.server import create_server
     from ranking_svc.settings import RankingSettings
+    from tests.support.ranking_settings import with_generous_unfaulted_sources
 
     ranking_config = config.replace(
         service_name="ranking_svc", stream_svc_addr=stream_server.target
     )
-    generous = {
-        f"RANKING_{source}_TIMEOUT_MS": "2000"
-        for source in ("FOLLOWING", "TRENDING", "AFFINITY", "ENGAGEMENT")
-    }
-    settings = RankingSettings.from_env({**os.environ, **generous})
+    settings = with_generous_unfaulted_sources(RankingSettings.from_env())
     server = await _started(await create_server(ranking_config, settings))
     yield server
     await server.stop(grace=1)

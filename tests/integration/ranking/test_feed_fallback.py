@@ -26,27 +26,18 @@ from ranking_svc.settings import RankingSettings
 from reels_runtime.server import ReelsServer
 from tests.integration.ranking.ranking_support import new_id, publish_indexed
 from tests.support.processes import free_port, stop_group, wait_until
+from tests.support.ranking_settings import with_generous_unfaulted_sources
 from tests.support.service_process import serving
 
 pytestmark = [pytest.mark.chaos, pytest.mark.asyncio(loop_scope="session")]
 
 # Deep deadlines with room for a loaded 2-core test machine; the point here is that a dead
 # or frozen dependency costs at most its deadline, not that the deadline is tight. The
-# other sources (PostgreSQL, stream_svc in this process) get deadlines far beyond their
-# answer times: a CI machine that stalls this event loop for half a second must not make
-# them miss too (the page would then be `trending_only`, which is not what is tested).
-SETTINGS = RankingSettings.from_env({})
+# other sources (PostgreSQL, stream_svc in this process) get generous deadlines.
+SETTINGS = with_generous_unfaulted_sources(RankingSettings.from_env({}))
 SETTINGS = dataclasses.replace(
     SETTINGS,
-    feed=dataclasses.replace(
-        SETTINGS.feed,
-        recall_timeout_s=0.4,
-        score_timeout_s=0.4,
-        following_timeout_s=2.0,
-        trending_timeout_s=2.0,
-        affinity_timeout_s=2.0,
-        engagement_timeout_s=2.0,
-    ),
+    feed=dataclasses.replace(SETTINGS.feed, recall_timeout_s=0.4, score_timeout_s=0.4),
 )
 # What a dead or frozen embed_svc may cost a page: its two deadlines, the page's own work,
 # and slack for the machine (the healthy sources answer well within it).
