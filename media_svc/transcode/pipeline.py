@@ -477,8 +477,7 @@ class _Transcode:
             self.images_error = error
 
     def _join_images(self) -> None:
-        if self.images is None:
-            return
+        assert self.images is not None  # _finish_encoding started it at the latest
         self.images.join()
         if self.images_error is not None:
             raise TranscodeError(f"writing the thumbnail and preview failed: {self.images_error}")
