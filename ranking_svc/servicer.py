@@ -15,7 +15,8 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from reels.ranking.v1 import ranking_service_pb2 as pb
 from reels.ranking.v1 import ranking_service_pb2_grpc
 
-from ranking_svc.adapters.redis_store import CachedPage, RedisFeedStore
+from ranking_svc import feed_json
+from ranking_svc.adapters.redis_store import FORM_JSON, FORM_PROTO, CachedPage, RedisFeedStore
 from ranking_svc.domain.catalog import Catalog
 from ranking_svc.domain.feed import FeedService, check_algo, page_limit
 from ranking_svc.domain.memo import ExpiringMemo
@@ -140,10 +141,10 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
         self._d = deps
         self._background: set[asyncio.Task[None]] = set()
         self._profiles: dict[str, str | None] = {}
-        # Cursors whose page this process prefetched, until when that page stays cached.
-        self._prefetched: ExpiringMemo[str, bool] = ExpiringMemo(100_000)
+        # (cursor, form) pairs this process prefetched, until when that page stays cached.
+        self._prefetched: ExpiringMemo[tuple[str, str], bool] = ExpiringMemo(100_000)
         # Prefetches wait here (oldest first) for one of `prefetch_concurrency` workers.
-        self._prefetch_queue: deque[tuple[float, str, int, str, str]] = deque()
+        self._prefetch_queue: deque[tuple[float, str, int, str, str, str]] = deque()
         self._prefetching = 0
         # Pages whose videos this process marked seen lately: a page served again (a
         # refresh within its TTL) does not rewrite the same seen-filter entries.
@@ -175,44 +176,15 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
 
     # -- rendering ---------------------------------------------------------------------
 
-    def _item(self, item: RankedItem, urls: tuple[str, str]) -> pb.FeedItem:
-        video, engagement, score = item.video, item.engagement, item.score
-        hls, dash = urls
-        return pb.FeedItem(
-            video_id=video.video_id,
-            creator_id=video.creator_id,
-            creator_name=video.creator_name,
-            title=video.title,
-            description=video.description,
-            hashtags=list(video.hashtags),
-            sound_id=video.sound_id,
-            duration=_span(video.duration_s),
-            publish_time=_stamp(video.published_at),
-            view_count=engagement.views,
-            like_count=engagement.likes,
-            completion_rate=engagement.completion_rate,
-            thumbnail_url=video.thumbnail_url,
-            preview_url=video.preview_url,
-            hls_url=hls,
-            dash_url=dash,
-            sources=[int(s) for s in item.sources],
-            score=pb.ScoreComponents(
-                completion=score.completion,
-                engagement=score.engagement,
-                affinity=score.affinity,
-                deep=score.deep,
-                freshness=score.freshness,
-                total=score.total,
-            ),
-        )
-
-    def _items(self, user_id: str, items: Sequence[RankedItem]) -> list[pb.FeedItem]:
+    def _urls(self, user_id: str, items: Sequence[RankedItem]) -> list[tuple[str, str]]:
+        """Each item's HLS and DASH URLs, with the caller's playback token."""
         links = self._d.links
         tokens = links.tokens(user_id, [i.video.video_id for i in items])
-        return [
-            self._item(i, links.with_token(i.video.video_id, tokens[i.video.video_id]))
-            for i in items
-        ]
+        return [links.with_token(i.video.video_id, tokens[i.video.video_id]) for i in items]
+
+    def _items(self, user_id: str, items: Sequence[RankedItem]) -> list[pb.FeedItem]:
+        urls = self._urls(user_id, items)
+        return [feed_item(i, pair) for i, pair in zip(items, urls, strict=True)]
 
     @staticmethod
     def _sample(video: Video) -> pb.SampleVideo:
@@ -224,28 +196,29 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
             publish_time=_stamp(video.published_at),
         )
 
-    def _render_page(self, user_id: str, page: Page) -> CachedPage:
-        """The page's response, serialized once: the same bytes are cached and sent."""
-        response = pb.GetFeedResponse(
-            items=self._items(user_id, page.items),
-            next_cursor=page.next_cursor,
-            tier=int(page.tier),
-            fallback_reasons=[_reason(f) for f in page.fallbacks],
-        )
-        return CachedPage(
-            response.SerializeToString(),
-            tuple(i.video.video_id for i in page.items),
-            page.next_cursor,
-        )
+    def _render_page(self, user_id: str, page: Page, form: str) -> CachedPage:
+        """The page's response in `form`, serialized once: the same bytes are cached and
+        sent (a GetFeedResponse, or for FORM_JSON an HttpBody holding its JSON)."""
+        urls = self._urls(user_id, page.items)
+        if form == FORM_JSON:
+            body = feed_json.http_body(feed_json.page_document(page, urls))
+        else:
+            body = feed_response(page, urls).SerializeToString()
+        return CachedPage(body, tuple(i.video.video_id for i in page.items), page.next_cursor)
 
     # -- the feed ----------------------------------------------------------------------
 
     async def GetFeed(self, request: pb.GetFeedRequest, context: Any) -> bytes:
         """The serialized GetFeedResponse: a cached page goes out as the bytes Redis
         returned (registered with a serializer that passes bytes through)."""
-        return await self._guard(context, self._get_feed(request))
+        return await self._guard(context, self._get_feed(request, FORM_PROTO))
 
-    async def _get_feed(self, request: pb.GetFeedRequest) -> bytes:
+    async def GetFeedJson(self, request: pb.GetFeedRequest, context: Any) -> bytes:
+        """The same page as a serialized HttpBody holding its JSON (the HTTP route):
+        Envoy passes the cached document on instead of transcoding it on every hit."""
+        return await self._guard(context, self._get_feed(request, FORM_JSON))
+
+    async def _get_feed(self, request: pb.GetFeedRequest, form: str) -> bytes:
         started = time.perf_counter()
         user_id, name = _caller()
         limit, algo = page_limit(request.limit), check_algo(request.algo)
@@ -253,12 +226,12 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
         if request.cursor:
             self._d.feed.check_cursor(user_id, limit, request.cursor, algo)
         store = self._d.store
-        cached, generation = await store.cached_page(user_id, request.cursor, algo, limit)
+        cached, generation = await store.cached_page(user_id, request.cursor, algo, limit, form)
         if cached is not None:
             FEED_CACHE_HITS.inc()
             self._mark_seen(user_id, cached)
             if cached.next_cursor:
-                self._prefetch_soon(user_id, limit, cached.next_cursor, algo)
+                self._prefetch_soon(user_id, limit, cached.next_cursor, algo, form)
             FEED_LATENCY_MS.labels("hit").observe((time.perf_counter() - started) * 1000)
             return cached.body
         FEED_CACHE_MISSES.inc()
@@ -270,11 +243,11 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
             self._profiles[user_id] = name
             self._later(self._d.index.ensure_profile(user_id, name))
         page = await self._d.feed.page(user_id, limit, request.cursor, algo)
-        built = self._render_page(user_id, page)
-        await store.put_page(user_id, request.cursor, algo, limit, built, generation)
+        built = self._render_page(user_id, page, form)
+        await store.put_page(user_id, request.cursor, algo, limit, built, generation, form=form)
         self._mark_seen(user_id, built)
         if page.next_cursor:
-            self._prefetch_soon(user_id, limit, page.next_cursor, algo)
+            self._prefetch_soon(user_id, limit, page.next_cursor, algo, form)
         FEED_LATENCY_MS.labels("miss").observe((time.perf_counter() - started) * 1000)
         return built.body
 
@@ -290,7 +263,7 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
         self._marked.put(key, True, now + _REMARK_AFTER_S, now)
         self._d.store.mark_seen_soon(user_id, page.video_ids)
 
-    def _prefetch_soon(self, user_id: str, limit: int, cursor: str, algo: str) -> None:
+    def _prefetch_soon(self, user_id: str, limit: int, cursor: str, algo: str, form: str) -> None:
         """Caches the page after the one being served, off the request's path: most
         sessions scroll on, and their next request is then a hit. Once per cursor per
         page TTL. Prefetches queue for `prefetch_concurrency` workers; an overloaded
@@ -299,14 +272,14 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
         if not self._d.prefetch:
             return
         now = time.monotonic()
-        if self._prefetched.get(cursor, now):
+        if self._prefetched.get((cursor, form), now):
             return
         if len(self._prefetch_queue) >= _PREFETCH_QUEUE:
             FEED_PREFETCHES.labels("shed").inc()
             return
         # Slightly shorter than the page TTL: once the page expired, prefetch it again.
-        self._prefetched.put(cursor, True, now + 0.9 * self._d.page_ttl_s, now)
-        self._prefetch_queue.append((now, user_id, limit, cursor, algo))
+        self._prefetched.put((cursor, form), True, now + 0.9 * self._d.page_ttl_s, now)
+        self._prefetch_queue.append((now, user_id, limit, cursor, algo, form))
         RANKING_BACKGROUND.set(len(self._background) + len(self._prefetch_queue))
         if self._prefetching < self._d.prefetch_concurrency:
             self._prefetching += 1
@@ -315,7 +288,7 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
     async def _prefetch_worker(self) -> None:
         try:
             while self._prefetch_queue:
-                queued, user_id, limit, cursor, algo = self._prefetch_queue.popleft()
+                queued, user_id, limit, cursor, algo, form = self._prefetch_queue.popleft()
                 RANKING_BACKGROUND.set(len(self._background) + len(self._prefetch_queue))
                 if time.monotonic() - queued > _PREFETCH_MAX_WAIT_S:
                     # Overloaded: the user has probably asked already. The memo stays, so
@@ -324,16 +297,16 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
                     FEED_PREFETCHES.labels("shed").inc()
                     continue
                 try:
-                    await self._prefetch(user_id, limit, cursor, algo)
+                    await self._prefetch(user_id, limit, cursor, algo, form)
                 except Exception:
-                    self._prefetched.forget(cursor)
+                    self._prefetched.forget((cursor, form))
                     logger.warning("prefetch failed", exc_info=True)
         finally:
             self._prefetching -= 1
 
-    async def _prefetch(self, user_id: str, limit: int, cursor: str, algo: str) -> None:
+    async def _prefetch(self, user_id: str, limit: int, cursor: str, algo: str, form: str) -> None:
         store = self._d.store
-        if await store.has_page(user_id, cursor, algo, limit):
+        if await store.has_page(user_id, cursor, algo, limit, form):
             FEED_PREFETCHES.labels("cached").inc()
             return
         try:
@@ -342,8 +315,8 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
             # The session expired or Redis is away: the request will say so itself.
             FEED_PREFETCHES.labels("failed").inc()
             return
-        built = self._render_page(user_id, page)
-        await store.put_page(user_id, cursor, algo, limit, built, only_if_absent=True)
+        built = self._render_page(user_id, page, form)
+        await store.put_page(user_id, cursor, algo, limit, built, only_if_absent=True, form=form)
         FEED_PREFETCHES.labels("built").inc()
 
     # -- trending, search, hashtags, sounds ------------------------------------------
@@ -466,11 +439,54 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
         return await self._guard(context, work())
 
 
+def feed_item(item: RankedItem, urls: tuple[str, str]) -> pb.FeedItem:
+    """One ranked item as the proto FeedItem, with its HLS and DASH URLs."""
+    video, engagement, score = item.video, item.engagement, item.score
+    hls, dash = urls
+    return pb.FeedItem(
+        video_id=video.video_id,
+        creator_id=video.creator_id,
+        creator_name=video.creator_name,
+        title=video.title,
+        description=video.description,
+        hashtags=list(video.hashtags),
+        sound_id=video.sound_id,
+        duration=_span(video.duration_s),
+        publish_time=_stamp(video.published_at),
+        view_count=engagement.views,
+        like_count=engagement.likes,
+        completion_rate=engagement.completion_rate,
+        thumbnail_url=video.thumbnail_url,
+        preview_url=video.preview_url,
+        hls_url=hls,
+        dash_url=dash,
+        sources=[int(s) for s in item.sources],
+        score=pb.ScoreComponents(
+            completion=score.completion,
+            engagement=score.engagement,
+            affinity=score.affinity,
+            deep=score.deep,
+            freshness=score.freshness,
+            total=score.total,
+        ),
+    )
+
+
+def feed_response(page: Page, urls: Sequence[tuple[str, str]]) -> pb.GetFeedResponse:
+    """The GetFeedResponse of `page`, each item with its HLS and DASH URLs."""
+    return pb.GetFeedResponse(
+        items=[feed_item(i, pair) for i, pair in zip(page.items, urls, strict=True)],
+        next_cursor=page.next_cursor,
+        tier=int(page.tier),
+        fallback_reasons=[_reason(f) for f in page.fallbacks],
+    )
+
+
 def _reason(fallback: Fallback) -> pb.FallbackReason:
     return pb.FallbackReason(dependency=fallback.dependency, reason=fallback.reason)
 
 
-def _feed_response_bytes(response: bytes | pb.GetFeedResponse) -> bytes:
+def _feed_response_bytes(response: bytes | Any) -> bytes:
     if isinstance(response, bytes):
         return response
     return response.SerializeToString()
@@ -492,17 +508,18 @@ class _Registrar:
 
 
 def add_ranking_servicer(servicer: RankingServicer, server: grpc.aio.Server) -> None:
-    """add_RankingServiceServicer_to_server, but GetFeed's serializer passes bytes through:
-    a cached page is sent as it was stored (no parse and re-serialize of 70 kB)."""
+    """add_RankingServiceServicer_to_server, but the feed RPCs' serializer passes bytes
+    through: a cached page is sent as it was stored (no parse and re-serialize of 70 kB)."""
     registrar = _Registrar()
     ranking_service_pb2_grpc.add_RankingServiceServicer_to_server(servicer, registrar)
     handlers = registrar.handlers
-    feed = handlers["GetFeed"]
-    handlers["GetFeed"] = grpc.unary_unary_rpc_method_handler(
-        feed.unary_unary,
-        request_deserializer=feed.request_deserializer,
-        response_serializer=_feed_response_bytes,
-    )
+    for name in ("GetFeed", "GetFeedJson"):
+        feed = handlers[name]
+        handlers[name] = grpc.unary_unary_rpc_method_handler(
+            feed.unary_unary,
+            request_deserializer=feed.request_deserializer,
+            response_serializer=_feed_response_bytes,
+        )
     server.add_generic_rpc_handlers(
         (grpc.method_handlers_generic_handler(registrar.service, handlers),)
     )

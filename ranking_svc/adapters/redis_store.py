@@ -34,8 +34,13 @@ SEEN_MAX = 2000
 # Feed sessions are immutable once written: this process keeps the last ones it wrote or
 # read, so cutting the next page of a session does not fetch and parse 300 items again.
 SESSION_MEMO = 256
-# A cached page: b"P2\0" generation \0 next_cursor \0 video ids (comma) \0 GetFeedResponse.
+# A cached page: b"P2\0" generation \0 next_cursor \0 video ids (comma) \0 body.
 _PAGE_MAGIC = b"P2\0"
+# What a cached page's body holds: a serialized GetFeedResponse (GetFeed) or a serialized
+# google.api.HttpBody holding the page's JSON (GetFeedJson, the HTTP route). Each form is
+# cached under its own key, so neither door pays for rendering the other's.
+FORM_PROTO = "pb"
+FORM_JSON = "json"
 
 
 @dataclass(frozen=True)
@@ -296,16 +301,20 @@ class RedisFeedStore:
 
     # -- the page cache ----------------------------------------------------------------
 
-    def page_key(self, user_id: str, cursor: str, algo: str, limit: int) -> str:
-        """`reels:{user_id}:{cursor}:{algo}:{limit}` ("fresh" for the first page): the key
-        covers everything that changes the page."""
-        return self._key(user_id, cursor or "fresh", algo, str(limit))
+    def page_key(
+        self, user_id: str, cursor: str, algo: str, limit: int, form: str = FORM_PROTO
+    ) -> str:
+        """`reels:{user_id}:{cursor}:{algo}:{limit}` ("fresh" for the first page), with
+        `:json` after it for the JSON form: the key covers everything that changes the
+        page's bytes."""
+        parts = (user_id, cursor or "fresh", algo, str(limit))
+        return self._key(*parts, form) if form != FORM_PROTO else self._key(*parts)
 
     def generation_key(self, user_id: str) -> str:
         return self._key("feed-gen", user_id)
 
     async def cached_page(
-        self, user_id: str, cursor: str, algo: str, limit: int
+        self, user_id: str, cursor: str, algo: str, limit: int, form: str = FORM_PROTO
     ) -> tuple[CachedPage | None, bytes]:
         """A cached page and the user's feed generation, in one round trip.
 
@@ -313,14 +322,13 @@ class RedisFeedStore:
         unfollow since it was built (its generation); a miss of a fresh page returns the
         current generation, which the page built next is stamped with.
         """
+        key = self.page_key(user_id, cursor, algo, limit, form)
         try:
             if cursor:
-                raw = await self._redis.get(self.page_key(user_id, cursor, algo, limit))
+                raw = await self._redis.get(key)
                 generation = None
             else:
-                raw, generation = await self._redis.mget(
-                    self.page_key(user_id, cursor, algo, limit), self.generation_key(user_id)
-                )
+                raw, generation = await self._redis.mget(key, self.generation_key(user_id))
         except RedisError:
             return None, b""
         current = generation or b""
@@ -344,10 +352,11 @@ class RedisFeedStore:
         generation: bytes = b"",
         *,
         only_if_absent: bool = False,
+        form: str = FORM_PROTO,
     ) -> bool:
         """Caches a page for the page TTL; False when it was not written (a Redis error,
         or `only_if_absent` and the page is cached already)."""
-        key = self.page_key(user_id, cursor, algo, limit)
+        key = self.page_key(user_id, cursor, algo, limit, form)
         value = encode_page(generation, page.next_cursor, page.video_ids, page.body)
         try:
             written = await self._redis.set(key, value, ex=self._page_ttl, nx=only_if_absent)
@@ -355,9 +364,12 @@ class RedisFeedStore:
             return False
         return bool(written)
 
-    async def has_page(self, user_id: str, cursor: str, algo: str, limit: int) -> bool:
+    async def has_page(
+        self, user_id: str, cursor: str, algo: str, limit: int, form: str = FORM_PROTO
+    ) -> bool:
         try:
-            return bool(await self._redis.exists(self.page_key(user_id, cursor, algo, limit)))
+            key = self.page_key(user_id, cursor, algo, limit, form)
+            return bool(await self._redis.exists(key))
         except RedisError:
             return False
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+import grpc
 import httpx
 import pytest
+from google.protobuf import json_format
+from reels.ranking.v1 import ranking_service_pb2 as pb
+from reels.ranking.v1 import ranking_service_pb2_grpc as ranking_grpc
 
 from tests.integration.ranking.ranking_support import new_id, publish_indexed
 
@@ -57,6 +61,38 @@ async def test_feed_is_json_with_items_tier_and_reasons(http, keys, creator) -> 
     assert not {i["video_id"] for i in nxt.json().get("items", [])} & {
         i["video_id"] for i in body["items"]
     }
+
+
+async def test_feed_json_is_the_cached_document_and_matches_get_feed(
+    http, keys, creator, ranking_server
+) -> None:
+    """GET /api/v1/reels is GetFeedJson: the page's JSON rendered once by ranking_svc and
+    passed through by Envoy. A hit returns the very same bytes, and the page equals
+    GetFeed's typed response for the same cursor in the proto JSON mapping."""
+    user = new_id("gw-json")
+    headers = keys.user_headers(user)
+    first = await http.get("/api/v1/reels", params={"limit": 4}, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.headers["content-type"].startswith("application/json")
+    again = await http.get("/api/v1/reels", params={"limit": 4}, headers=headers)
+    assert again.content == first.content  # served from the page cache as stored
+    cursor = first.json()["next_cursor"]
+    assert cursor
+    second = await http.get("/api/v1/reels", params={"limit": 4, "cursor": cursor}, headers=headers)
+    assert second.status_code == 200, second.text
+    async with grpc.aio.insecure_channel(ranking_server.target) as channel:
+        typed = await ranking_grpc.RankingServiceStub(channel).GetFeed(
+            pb.GetFeedRequest(limit=4, cursor=cursor),
+            metadata=keys.user_metadata(user),
+            timeout=5,
+        )
+    expected = json_format.MessageToDict(
+        typed, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+    document = second.json()
+    assert document["items"], "the second page holds items"
+    # The cursor names the same stored session and offset: the same items, same tokens.
+    assert document == expected
 
 
 async def test_feed_errors_are_http_statuses(http, keys) -> None:

@@ -24,12 +24,13 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from reels.common.v1 import access_pb2 as reels_dot_common_dot_v1_dot_access__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&reels/ranking/v1/ranking_service.proto\x12\x10reels.ranking.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1creels/common/v1/access.proto\"{\n\x0fScoreComponents\x12\x12\n\ncompletion\x18\x01 \x01(\x01\x12\x12\n\nengagement\x18\x02 \x01(\x01\x12\x10\n\x08\x61\x66\x66inity\x18\x03 \x01(\x01\x12\x0c\n\x04\x64\x65\x65p\x18\x04 \x01(\x01\x12\x11\n\tfreshness\x18\x05 \x01(\x01\x12\r\n\x05total\x18\x06 \x01(\x01\"\xe3\x03\n\x08\x46\x65\x65\x64Item\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x12\n\ncreator_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63reator_name\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x12\n\nview_count\x18\x05 \x01(\x03\x12\x12\n\nlike_count\x18\x06 \x01(\x03\x12\x17\n\x0f\x63ompletion_rate\x18\x07 \x01(\x01\x12\x15\n\rthumbnail_url\x18\x08 \x01(\t\x12\x13\n\x0bpreview_url\x18\t \x01(\t\x12\x0f\n\x07hls_url\x18\n \x01(\t\x12\x10\n\x08\x64\x61sh_url\x18\x0b \x01(\t\x12\x32\n\x07sources\x18\x0c \x03(\x0e\x32!.reels.ranking.v1.CandidateSource\x12\x30\n\x05score\x18\r \x01(\x0b\x32!.reels.ranking.v1.ScoreComponents\x12\x13\n\x0b\x64\x65scription\x18\x0e \x01(\t\x12\x10\n\x08hashtags\x18\x0f \x03(\t\x12\x10\n\x08sound_id\x18\x10 \x01(\t\x12+\n\x08\x64uration\x18\x11 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x30\n\x0cpublish_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x0eGetFeedRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\x0c\n\x04\x61lgo\x18\x03 \x01(\t\"4\n\x0e\x46\x61llbackReason\x12\x12\n\ndependency\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xba\x01\n\x0fGetFeedResponse\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.reels.ranking.v1.FeedItem\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\x12+\n\x04tier\x18\x03 \x01(\x0e\x32\x1d.reels.ranking.v1.ServingTier\x12:\n\x10\x66\x61llback_reasons\x18\x04 \x03(\x0b\x32 .reels.ranking.v1.FallbackReason\"I\n\x18GetTrendingVideosRequest\x12\x0e\n\x06window\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\t\"k\n\x19GetTrendingVideosResponse\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.reels.ranking.v1.FeedItem\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\x12\x0e\n\x06window\x18\x03 \x01(\t\"\xa0\x01\n\x0bSampleVideo\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x15\n\rthumbnail_url\x18\x03 \x01(\t\x12\x13\n\x0bpreview_url\x18\x04 \x01(\t\x12\x12\n\nview_count\x18\x05 \x01(\x03\x12\x30\n\x0cpublish_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xce\x01\n\x11\x44iscoveredCreator\x12\x12\n\ncreator_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x16\n\x0e\x66ollower_count\x18\x03 \x01(\x03\x12\x32\n\x07sources\x18\x04 \x03(\x0e\x32!.reels.ranking.v1.DiscoverySource\x12\r\n\x05score\x18\x05 \x01(\x01\x12\x34\n\rsample_videos\x18\x06 \x03(\x0b\x32\x1d.reels.ranking.v1.SampleVideo\"8\n\x17\x44iscoverCreatorsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\"f\n\x18\x44iscoverCreatorsResponse\x12\x35\n\x08\x63reators\x18\x01 \x03(\x0b\x32#.reels.ranking.v1.DiscoveredCreator\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"E\n\x13SearchVideosRequest\x12\x0f\n\x01q\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\t\"V\n\x14SearchVideosResponse\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.reels.ranking.v1.FeedItem\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"+\n\x1aGetTrendingHashtagsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"K\n\x0fTrendingHashtag\x12\x0f\n\x07hashtag\x18\x01 \x01(\t\x12\x13\n\x0bvideo_count\x18\x02 \x01(\x03\x12\x12\n\nview_count\x18\x03 \x01(\x03\"R\n\x1bGetTrendingHashtagsResponse\x12\x33\n\x08hashtags\x18\x01 \x03(\x0b\x32!.reels.ranking.v1.TrendingHashtag\")\n\x18GetTrendingSoundsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"J\n\rTrendingSound\x12\x10\n\x08sound_id\x18\x01 \x01(\t\x12\x13\n\x0bvideo_count\x18\x02 \x01(\x03\x12\x12\n\nview_count\x18\x03 \x01(\x03\"L\n\x19GetTrendingSoundsResponse\x12/\n\x06sounds\x18\x01 \x03(\x0b\x32\x1f.reels.ranking.v1.TrendingSound\"-\n\x14\x46ollowCreatorRequest\x12\x15\n\x07user_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"S\n\x15\x46ollowCreatorResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tfollowing\x18\x02 \x01(\x08\x12\x16\n\x0e\x66ollower_count\x18\x03 \x01(\x03\"/\n\x16UnfollowCreatorRequest\x12\x15\n\x07user_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"U\n\x17UnfollowCreatorResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tfollowing\x18\x02 \x01(\x08\x12\x16\n\x0e\x66ollower_count\x18\x03 \x01(\x03\"4\n\x18GetCreatorProfileRequest\x12\x18\n\ncreator_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xd4\x01\n\x19GetCreatorProfileResponse\x12\x12\n\ncreator_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x16\n\x0e\x66ollower_count\x18\x03 \x01(\x03\x12\x17\n\x0f\x66ollowing_count\x18\x04 \x01(\x03\x12\x13\n\x0bvideo_count\x18\x05 \x01(\x03\x12\x11\n\tfollowing\x18\x06 \x01(\x08\x12\x34\n\rsample_videos\x18\x07 \x03(\x0b\x32\x1d.reels.ranking.v1.SampleVideo*\xd5\x01\n\x0f\x43\x61ndidateSource\x12 \n\x1c\x43\x41NDIDATE_SOURCE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43\x41NDIDATE_SOURCE_FOLLOWING\x10\x01\x12\x1d\n\x19\x43\x41NDIDATE_SOURCE_TRENDING\x10\x02\x12\x1d\n\x19\x43\x41NDIDATE_SOURCE_AFFINITY\x10\x03\x12 \n\x1c\x43\x41NDIDATE_SOURCE_DEEP_RECALL\x10\x04\x12 \n\x1c\x43\x41NDIDATE_SOURCE_EXPLORATION\x10\x05*{\n\x0bServingTier\x12\x1c\n\x18SERVING_TIER_UNSPECIFIED\x10\x00\x12\x16\n\x12SERVING_TIER_MODEL\x10\x01\x12\x16\n\x12SERVING_TIER_RULES\x10\x02\x12\x1e\n\x1aSERVING_TIER_TRENDING_ONLY\x10\x03*\xbb\x01\n\x0f\x44iscoverySource\x12 \n\x1c\x44ISCOVERY_SOURCE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x44ISCOVERY_SOURCE_WATCH_HISTORY\x10\x01\x12\x1d\n\x19\x44ISCOVERY_SOURCE_AFFINITY\x10\x02\x12%\n!DISCOVERY_SOURCE_SIMILAR_CREATORS\x10\x03\x12\x1c\n\x18\x44ISCOVERY_SOURCE_POPULAR\x10\x04\x32\xbb\n\n\x0eRankingService\x12l\n\x07GetFeed\x12 .reels.ranking.v1.GetFeedRequest\x1a!.reels.ranking.v1.GetFeedResponse\"\x1c\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/reels\x12\x93\x01\n\x11GetTrendingVideos\x12*.reels.ranking.v1.GetTrendingVideosRequest\x1a+.reels.ranking.v1.GetTrendingVideosResponse\"%\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x18\x12\x16/api/v1/reels/trending\x12\x93\x01\n\x10\x44iscoverCreators\x12).reels.ranking.v1.DiscoverCreatorsRequest\x1a*.reels.ranking.v1.DiscoverCreatorsResponse\"(\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x1b\x12\x19/api/v1/discover/creators\x12\x82\x01\n\x0cSearchVideos\x12%.reels.ranking.v1.SearchVideosRequest\x1a&.reels.ranking.v1.SearchVideosResponse\"#\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x16\x12\x14/api/v1/reels/search\x12\xa2\x01\n\x13GetTrendingHashtags\x12,.reels.ranking.v1.GetTrendingHashtagsRequest\x1a-.reels.ranking.v1.GetTrendingHashtagsResponse\".\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02!\x12\x1f/api/v1/reels/trending-hashtags\x12\x9a\x01\n\x11GetTrendingSounds\x12*.reels.ranking.v1.GetTrendingSoundsRequest\x1a+.reels.ranking.v1.GetTrendingSoundsResponse\",\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x1f\x12\x1d/api/v1/reels/trending-sounds\x12\x92\x01\n\rFollowCreator\x12&.reels.ranking.v1.FollowCreatorRequest\x1a\'.reels.ranking.v1.FollowCreatorResponse\"0\x90\x02\x02\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02#\"\x1e/api/v1/users/{user_id}/follow:\x01*\x12\x95\x01\n\x0fUnfollowCreator\x12(.reels.ranking.v1.UnfollowCreatorRequest\x1a).reels.ranking.v1.UnfollowCreatorResponse\"-\x90\x02\x02\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02 *\x1e/api/v1/users/{user_id}/follow\x12\x9a\x01\n\x11GetCreatorProfile\x12*.reels.ranking.v1.GetCreatorProfileRequest\x1a+.reels.ranking.v1.GetCreatorProfileResponse\",\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x1f\x12\x1d/api/v1/creators/{creator_id}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&reels/ranking/v1/ranking_service.proto\x12\x10reels.ranking.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/httpbody.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1creels/common/v1/access.proto\"{\n\x0fScoreComponents\x12\x12\n\ncompletion\x18\x01 \x01(\x01\x12\x12\n\nengagement\x18\x02 \x01(\x01\x12\x10\n\x08\x61\x66\x66inity\x18\x03 \x01(\x01\x12\x0c\n\x04\x64\x65\x65p\x18\x04 \x01(\x01\x12\x11\n\tfreshness\x18\x05 \x01(\x01\x12\r\n\x05total\x18\x06 \x01(\x01\"\xe3\x03\n\x08\x46\x65\x65\x64Item\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\x12\n\ncreator_id\x18\x02 \x01(\t\x12\x14\n\x0c\x63reator_name\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\x12\n\nview_count\x18\x05 \x01(\x03\x12\x12\n\nlike_count\x18\x06 \x01(\x03\x12\x17\n\x0f\x63ompletion_rate\x18\x07 \x01(\x01\x12\x15\n\rthumbnail_url\x18\x08 \x01(\t\x12\x13\n\x0bpreview_url\x18\t \x01(\t\x12\x0f\n\x07hls_url\x18\n \x01(\t\x12\x10\n\x08\x64\x61sh_url\x18\x0b \x01(\t\x12\x32\n\x07sources\x18\x0c \x03(\x0e\x32!.reels.ranking.v1.CandidateSource\x12\x30\n\x05score\x18\r \x01(\x0b\x32!.reels.ranking.v1.ScoreComponents\x12\x13\n\x0b\x64\x65scription\x18\x0e \x01(\t\x12\x10\n\x08hashtags\x18\x0f \x03(\t\x12\x10\n\x08sound_id\x18\x10 \x01(\t\x12+\n\x08\x64uration\x18\x11 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x30\n\x0cpublish_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x0eGetFeedRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12\x0c\n\x04\x61lgo\x18\x03 \x01(\t\"4\n\x0e\x46\x61llbackReason\x12\x12\n\ndependency\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xba\x01\n\x0fGetFeedResponse\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.reels.ranking.v1.FeedItem\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\x12+\n\x04tier\x18\x03 \x01(\x0e\x32\x1d.reels.ranking.v1.ServingTier\x12:\n\x10\x66\x61llback_reasons\x18\x04 \x03(\x0b\x32 .reels.ranking.v1.FallbackReason\"I\n\x18GetTrendingVideosRequest\x12\x0e\n\x06window\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\t\"k\n\x19GetTrendingVideosResponse\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.reels.ranking.v1.FeedItem\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\x12\x0e\n\x06window\x18\x03 \x01(\t\"\xa0\x01\n\x0bSampleVideo\x12\x10\n\x08video_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x15\n\rthumbnail_url\x18\x03 \x01(\t\x12\x13\n\x0bpreview_url\x18\x04 \x01(\t\x12\x12\n\nview_count\x18\x05 \x01(\x03\x12\x30\n\x0cpublish_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xce\x01\n\x11\x44iscoveredCreator\x12\x12\n\ncreator_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x16\n\x0e\x66ollower_count\x18\x03 \x01(\x03\x12\x32\n\x07sources\x18\x04 \x03(\x0e\x32!.reels.ranking.v1.DiscoverySource\x12\r\n\x05score\x18\x05 \x01(\x01\x12\x34\n\rsample_videos\x18\x06 \x03(\x0b\x32\x1d.reels.ranking.v1.SampleVideo\"8\n\x17\x44iscoverCreatorsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\"f\n\x18\x44iscoverCreatorsResponse\x12\x35\n\x08\x63reators\x18\x01 \x03(\x0b\x32#.reels.ranking.v1.DiscoveredCreator\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"E\n\x13SearchVideosRequest\x12\x0f\n\x01q\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\t\"V\n\x14SearchVideosResponse\x12)\n\x05items\x18\x01 \x03(\x0b\x32\x1a.reels.ranking.v1.FeedItem\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"+\n\x1aGetTrendingHashtagsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"K\n\x0fTrendingHashtag\x12\x0f\n\x07hashtag\x18\x01 \x01(\t\x12\x13\n\x0bvideo_count\x18\x02 \x01(\x03\x12\x12\n\nview_count\x18\x03 \x01(\x03\"R\n\x1bGetTrendingHashtagsResponse\x12\x33\n\x08hashtags\x18\x01 \x03(\x0b\x32!.reels.ranking.v1.TrendingHashtag\")\n\x18GetTrendingSoundsRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"J\n\rTrendingSound\x12\x10\n\x08sound_id\x18\x01 \x01(\t\x12\x13\n\x0bvideo_count\x18\x02 \x01(\x03\x12\x12\n\nview_count\x18\x03 \x01(\x03\"L\n\x19GetTrendingSoundsResponse\x12/\n\x06sounds\x18\x01 \x03(\x0b\x32\x1f.reels.ranking.v1.TrendingSound\"-\n\x14\x46ollowCreatorRequest\x12\x15\n\x07user_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"S\n\x15\x46ollowCreatorResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tfollowing\x18\x02 \x01(\x08\x12\x16\n\x0e\x66ollower_count\x18\x03 \x01(\x03\"/\n\x16UnfollowCreatorRequest\x12\x15\n\x07user_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"U\n\x17UnfollowCreatorResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tfollowing\x18\x02 \x01(\x08\x12\x16\n\x0e\x66ollower_count\x18\x03 \x01(\x03\"4\n\x18GetCreatorProfileRequest\x12\x18\n\ncreator_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xd4\x01\n\x19GetCreatorProfileResponse\x12\x12\n\ncreator_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x16\n\x0e\x66ollower_count\x18\x03 \x01(\x03\x12\x17\n\x0f\x66ollowing_count\x18\x04 \x01(\x03\x12\x13\n\x0bvideo_count\x18\x05 \x01(\x03\x12\x11\n\tfollowing\x18\x06 \x01(\x08\x12\x34\n\rsample_videos\x18\x07 \x03(\x0b\x32\x1d.reels.ranking.v1.SampleVideo*\xd5\x01\n\x0f\x43\x61ndidateSource\x12 \n\x1c\x43\x41NDIDATE_SOURCE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43\x41NDIDATE_SOURCE_FOLLOWING\x10\x01\x12\x1d\n\x19\x43\x41NDIDATE_SOURCE_TRENDING\x10\x02\x12\x1d\n\x19\x43\x41NDIDATE_SOURCE_AFFINITY\x10\x03\x12 \n\x1c\x43\x41NDIDATE_SOURCE_DEEP_RECALL\x10\x04\x12 \n\x1c\x43\x41NDIDATE_SOURCE_EXPLORATION\x10\x05*{\n\x0bServingTier\x12\x1c\n\x18SERVING_TIER_UNSPECIFIED\x10\x00\x12\x16\n\x12SERVING_TIER_MODEL\x10\x01\x12\x16\n\x12SERVING_TIER_RULES\x10\x02\x12\x1e\n\x1aSERVING_TIER_TRENDING_ONLY\x10\x03*\xbb\x01\n\x0f\x44iscoverySource\x12 \n\x1c\x44ISCOVERY_SOURCE_UNSPECIFIED\x10\x00\x12\"\n\x1e\x44ISCOVERY_SOURCE_WATCH_HISTORY\x10\x01\x12\x1d\n\x19\x44ISCOVERY_SOURCE_AFFINITY\x10\x02\x12%\n!DISCOVERY_SOURCE_SIMILAR_CREATORS\x10\x03\x12\x1c\n\x18\x44ISCOVERY_SOURCE_POPULAR\x10\x04\x32\x8b\x0b\n\x0eRankingService\x12W\n\x07GetFeed\x12 .reels.ranking.v1.GetFeedRequest\x1a!.reels.ranking.v1.GetFeedResponse\"\x07\x90\x02\x01\x88\xb5\x18\x02\x12\x63\n\x0bGetFeedJson\x12 .reels.ranking.v1.GetFeedRequest\x1a\x14.google.api.HttpBody\"\x1c\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/reels\x12\x93\x01\n\x11GetTrendingVideos\x12*.reels.ranking.v1.GetTrendingVideosRequest\x1a+.reels.ranking.v1.GetTrendingVideosResponse\"%\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x18\x12\x16/api/v1/reels/trending\x12\x93\x01\n\x10\x44iscoverCreators\x12).reels.ranking.v1.DiscoverCreatorsRequest\x1a*.reels.ranking.v1.DiscoverCreatorsResponse\"(\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x1b\x12\x19/api/v1/discover/creators\x12\x82\x01\n\x0cSearchVideos\x12%.reels.ranking.v1.SearchVideosRequest\x1a&.reels.ranking.v1.SearchVideosResponse\"#\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x16\x12\x14/api/v1/reels/search\x12\xa2\x01\n\x13GetTrendingHashtags\x12,.reels.ranking.v1.GetTrendingHashtagsRequest\x1a-.reels.ranking.v1.GetTrendingHashtagsResponse\".\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02!\x12\x1f/api/v1/reels/trending-hashtags\x12\x9a\x01\n\x11GetTrendingSounds\x12*.reels.ranking.v1.GetTrendingSoundsRequest\x1a+.reels.ranking.v1.GetTrendingSoundsResponse\",\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x1f\x12\x1d/api/v1/reels/trending-sounds\x12\x92\x01\n\rFollowCreator\x12&.reels.ranking.v1.FollowCreatorRequest\x1a\'.reels.ranking.v1.FollowCreatorResponse\"0\x90\x02\x02\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02#\"\x1e/api/v1/users/{user_id}/follow:\x01*\x12\x95\x01\n\x0fUnfollowCreator\x12(.reels.ranking.v1.UnfollowCreatorRequest\x1a).reels.ranking.v1.UnfollowCreatorResponse\"-\x90\x02\x02\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02 *\x1e/api/v1/users/{user_id}/follow\x12\x9a\x01\n\x11GetCreatorProfile\x12*.reels.ranking.v1.GetCreatorProfileRequest\x1a+.reels.ranking.v1.GetCreatorProfileResponse\",\x90\x02\x01\x88\xb5\x18\x02\x82\xd3\xe4\x93\x02\x1f\x12\x1d/api/v1/creators/{creator_id}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -45,7 +46,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETCREATORPROFILEREQUEST'].fields_by_name['creator_id']._loaded_options = None
   _globals['_GETCREATORPROFILEREQUEST'].fields_by_name['creator_id']._serialized_options = b'\342A\001\002'
   _globals['_RANKINGSERVICE'].methods_by_name['GetFeed']._loaded_options = None
-  _globals['_RANKINGSERVICE'].methods_by_name['GetFeed']._serialized_options = b'\220\002\001\210\265\030\002\202\323\344\223\002\017\022\r/api/v1/reels'
+  _globals['_RANKINGSERVICE'].methods_by_name['GetFeed']._serialized_options = b'\220\002\001\210\265\030\002'
+  _globals['_RANKINGSERVICE'].methods_by_name['GetFeedJson']._loaded_options = None
+  _globals['_RANKINGSERVICE'].methods_by_name['GetFeedJson']._serialized_options = b'\220\002\001\210\265\030\002\202\323\344\223\002\017\022\r/api/v1/reels'
   _globals['_RANKINGSERVICE'].methods_by_name['GetTrendingVideos']._loaded_options = None
   _globals['_RANKINGSERVICE'].methods_by_name['GetTrendingVideos']._serialized_options = b'\220\002\001\210\265\030\002\202\323\344\223\002\030\022\026/api/v1/reels/trending'
   _globals['_RANKINGSERVICE'].methods_by_name['DiscoverCreators']._loaded_options = None
@@ -62,62 +65,62 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RANKINGSERVICE'].methods_by_name['UnfollowCreator']._serialized_options = b'\220\002\002\210\265\030\002\202\323\344\223\002 *\036/api/v1/users/{user_id}/follow'
   _globals['_RANKINGSERVICE'].methods_by_name['GetCreatorProfile']._loaded_options = None
   _globals['_RANKINGSERVICE'].methods_by_name['GetCreatorProfile']._serialized_options = b'\220\002\001\210\265\030\002\202\323\344\223\002\037\022\035/api/v1/creators/{creator_id}'
-  _globals['_CANDIDATESOURCE']._serialized_start=2953
-  _globals['_CANDIDATESOURCE']._serialized_end=3166
-  _globals['_SERVINGTIER']._serialized_start=3168
-  _globals['_SERVINGTIER']._serialized_end=3291
-  _globals['_DISCOVERYSOURCE']._serialized_start=3294
-  _globals['_DISCOVERYSOURCE']._serialized_end=3481
-  _globals['_SCORECOMPONENTS']._serialized_start=218
-  _globals['_SCORECOMPONENTS']._serialized_end=341
-  _globals['_FEEDITEM']._serialized_start=344
-  _globals['_FEEDITEM']._serialized_end=827
-  _globals['_GETFEEDREQUEST']._serialized_start=829
-  _globals['_GETFEEDREQUEST']._serialized_end=890
-  _globals['_FALLBACKREASON']._serialized_start=892
-  _globals['_FALLBACKREASON']._serialized_end=944
-  _globals['_GETFEEDRESPONSE']._serialized_start=947
-  _globals['_GETFEEDRESPONSE']._serialized_end=1133
-  _globals['_GETTRENDINGVIDEOSREQUEST']._serialized_start=1135
-  _globals['_GETTRENDINGVIDEOSREQUEST']._serialized_end=1208
-  _globals['_GETTRENDINGVIDEOSRESPONSE']._serialized_start=1210
-  _globals['_GETTRENDINGVIDEOSRESPONSE']._serialized_end=1317
-  _globals['_SAMPLEVIDEO']._serialized_start=1320
-  _globals['_SAMPLEVIDEO']._serialized_end=1480
-  _globals['_DISCOVEREDCREATOR']._serialized_start=1483
-  _globals['_DISCOVEREDCREATOR']._serialized_end=1689
-  _globals['_DISCOVERCREATORSREQUEST']._serialized_start=1691
-  _globals['_DISCOVERCREATORSREQUEST']._serialized_end=1747
-  _globals['_DISCOVERCREATORSRESPONSE']._serialized_start=1749
-  _globals['_DISCOVERCREATORSRESPONSE']._serialized_end=1851
-  _globals['_SEARCHVIDEOSREQUEST']._serialized_start=1853
-  _globals['_SEARCHVIDEOSREQUEST']._serialized_end=1922
-  _globals['_SEARCHVIDEOSRESPONSE']._serialized_start=1924
-  _globals['_SEARCHVIDEOSRESPONSE']._serialized_end=2010
-  _globals['_GETTRENDINGHASHTAGSREQUEST']._serialized_start=2012
-  _globals['_GETTRENDINGHASHTAGSREQUEST']._serialized_end=2055
-  _globals['_TRENDINGHASHTAG']._serialized_start=2057
-  _globals['_TRENDINGHASHTAG']._serialized_end=2132
-  _globals['_GETTRENDINGHASHTAGSRESPONSE']._serialized_start=2134
-  _globals['_GETTRENDINGHASHTAGSRESPONSE']._serialized_end=2216
-  _globals['_GETTRENDINGSOUNDSREQUEST']._serialized_start=2218
-  _globals['_GETTRENDINGSOUNDSREQUEST']._serialized_end=2259
-  _globals['_TRENDINGSOUND']._serialized_start=2261
-  _globals['_TRENDINGSOUND']._serialized_end=2335
-  _globals['_GETTRENDINGSOUNDSRESPONSE']._serialized_start=2337
-  _globals['_GETTRENDINGSOUNDSRESPONSE']._serialized_end=2413
-  _globals['_FOLLOWCREATORREQUEST']._serialized_start=2415
-  _globals['_FOLLOWCREATORREQUEST']._serialized_end=2460
-  _globals['_FOLLOWCREATORRESPONSE']._serialized_start=2462
-  _globals['_FOLLOWCREATORRESPONSE']._serialized_end=2545
-  _globals['_UNFOLLOWCREATORREQUEST']._serialized_start=2547
-  _globals['_UNFOLLOWCREATORREQUEST']._serialized_end=2594
-  _globals['_UNFOLLOWCREATORRESPONSE']._serialized_start=2596
-  _globals['_UNFOLLOWCREATORRESPONSE']._serialized_end=2681
-  _globals['_GETCREATORPROFILEREQUEST']._serialized_start=2683
-  _globals['_GETCREATORPROFILEREQUEST']._serialized_end=2735
-  _globals['_GETCREATORPROFILERESPONSE']._serialized_start=2738
-  _globals['_GETCREATORPROFILERESPONSE']._serialized_end=2950
-  _globals['_RANKINGSERVICE']._serialized_start=3484
-  _globals['_RANKINGSERVICE']._serialized_end=4823
+  _globals['_CANDIDATESOURCE']._serialized_start=2980
+  _globals['_CANDIDATESOURCE']._serialized_end=3193
+  _globals['_SERVINGTIER']._serialized_start=3195
+  _globals['_SERVINGTIER']._serialized_end=3318
+  _globals['_DISCOVERYSOURCE']._serialized_start=3321
+  _globals['_DISCOVERYSOURCE']._serialized_end=3508
+  _globals['_SCORECOMPONENTS']._serialized_start=245
+  _globals['_SCORECOMPONENTS']._serialized_end=368
+  _globals['_FEEDITEM']._serialized_start=371
+  _globals['_FEEDITEM']._serialized_end=854
+  _globals['_GETFEEDREQUEST']._serialized_start=856
+  _globals['_GETFEEDREQUEST']._serialized_end=917
+  _globals['_FALLBACKREASON']._serialized_start=919
+  _globals['_FALLBACKREASON']._serialized_end=971
+  _globals['_GETFEEDRESPONSE']._serialized_start=974
+  _globals['_GETFEEDRESPONSE']._serialized_end=1160
+  _globals['_GETTRENDINGVIDEOSREQUEST']._serialized_start=1162
+  _globals['_GETTRENDINGVIDEOSREQUEST']._serialized_end=1235
+  _globals['_GETTRENDINGVIDEOSRESPONSE']._serialized_start=1237
+  _globals['_GETTRENDINGVIDEOSRESPONSE']._serialized_end=1344
+  _globals['_SAMPLEVIDEO']._serialized_start=1347
+  _globals['_SAMPLEVIDEO']._serialized_end=1507
+  _globals['_DISCOVEREDCREATOR']._serialized_start=1510
+  _globals['_DISCOVEREDCREATOR']._serialized_end=1716
+  _globals['_DISCOVERCREATORSREQUEST']._serialized_start=1718
+  _globals['_DISCOVERCREATORSREQUEST']._serialized_end=1774
+  _globals['_DISCOVERCREATORSRESPONSE']._serialized_start=1776
+  _globals['_DISCOVERCREATORSRESPONSE']._serialized_end=1878
+  _globals['_SEARCHVIDEOSREQUEST']._serialized_start=1880
+  _globals['_SEARCHVIDEOSREQUEST']._serialized_end=1949
+  _globals['_SEARCHVIDEOSRESPONSE']._serialized_start=1951
+  _globals['_SEARCHVIDEOSRESPONSE']._serialized_end=2037
+  _globals['_GETTRENDINGHASHTAGSREQUEST']._serialized_start=2039
+  _globals['_GETTRENDINGHASHTAGSREQUEST']._serialized_end=2082
+  _globals['_TRENDINGHASHTAG']._serialized_start=2084
+  _globals['_TRENDINGHASHTAG']._serialized_end=2159
+  _globals['_GETTRENDINGHASHTAGSRESPONSE']._serialized_start=2161
+  _globals['_GETTRENDINGHASHTAGSRESPONSE']._serialized_end=2243
+  _globals['_GETTRENDINGSOUNDSREQUEST']._serialized_start=2245
+  _globals['_GETTRENDINGSOUNDSREQUEST']._serialized_end=2286
+  _globals['_TRENDINGSOUND']._serialized_start=2288
+  _globals['_TRENDINGSOUND']._serialized_end=2362
+  _globals['_GETTRENDINGSOUNDSRESPONSE']._serialized_start=2364
+  _globals['_GETTRENDINGSOUNDSRESPONSE']._serialized_end=2440
+  _globals['_FOLLOWCREATORREQUEST']._serialized_start=2442
+  _globals['_FOLLOWCREATORREQUEST']._serialized_end=2487
+  _globals['_FOLLOWCREATORRESPONSE']._serialized_start=2489
+  _globals['_FOLLOWCREATORRESPONSE']._serialized_end=2572
+  _globals['_UNFOLLOWCREATORREQUEST']._serialized_start=2574
+  _globals['_UNFOLLOWCREATORREQUEST']._serialized_end=2621
+  _globals['_UNFOLLOWCREATORRESPONSE']._serialized_start=2623
+  _globals['_UNFOLLOWCREATORRESPONSE']._serialized_end=2708
+  _globals['_GETCREATORPROFILEREQUEST']._serialized_start=2710
+  _globals['_GETCREATORPROFILEREQUEST']._serialized_end=2762
+  _globals['_GETCREATORPROFILERESPONSE']._serialized_start=2765
+  _globals['_GETCREATORPROFILERESPONSE']._serialized_end=2977
+  _globals['_RANKINGSERVICE']._serialized_start=3511
+  _globals['_RANKINGSERVICE']._serialized_end=4930
 # @@protoc_insertion_point(module_scope)

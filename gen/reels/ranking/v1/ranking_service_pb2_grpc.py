@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from reels.ranking.v1 import ranking_service_pb2 as reels_dot_ranking_dot_v1_dot_ranking__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -49,6 +50,11 @@ class RankingServiceStub:
                 '/reels.ranking.v1.RankingService/GetFeed',
                 request_serializer=reels_dot_ranking_dot_v1_dot_ranking__service__pb2.GetFeedRequest.SerializeToString,
                 response_deserializer=reels_dot_ranking_dot_v1_dot_ranking__service__pb2.GetFeedResponse.FromString,
+                _registered_method=True)
+        self.GetFeedJson = channel.unary_unary(
+                '/reels.ranking.v1.RankingService/GetFeedJson',
+                request_serializer=reels_dot_ranking_dot_v1_dot_ranking__service__pb2.GetFeedRequest.SerializeToString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                 _registered_method=True)
         self.GetTrendingVideos = channel.unary_unary(
                 '/reels.ranking.v1.RankingService/GetTrendingVideos',
@@ -116,6 +122,31 @@ class RankingServiceServicer:
         Returns INVALID_ARGUMENT when `limit` is negative or above 50, `algo` is
         neither "ch" nor "trending", or `cursor` is forged, expired or was issued
         to another user or for another `algo` or `limit`.
+
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+        GetFeedJson takes the same request: it is this page in another form.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFeedJson(self, request, context):
+        """Returns the same page as GetFeed as the JSON document HTTP clients receive: a GetFeedResponse in the proto3 JSON mapping, with snake_case names and every field printed.
+
+        The document is rendered once, when the page is built, and cached as it
+        is, so a cached page leaves through Envoy without being transcoded again.
+        Pages, cursors and caching are those of GetFeed; a cursor from either RPC
+        works in both.
+
+        Returns INVALID_ARGUMENT when `limit` is negative or above 50, `algo` is
+        neither "ch" nor "trending", or `cursor` is forged, expired or was issued
+        to another user or for another `algo` or `limit`.
+
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_STANDARD_NAME
+        buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+        The response must be `google.api.HttpBody` itself: Envoy's transcoder
+        passes a body through untouched only from a top-level HttpBody response.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -210,6 +241,11 @@ def add_RankingServiceServicer_to_server(servicer, server):
                     request_deserializer=reels_dot_ranking_dot_v1_dot_ranking__service__pb2.GetFeedRequest.FromString,
                     response_serializer=reels_dot_ranking_dot_v1_dot_ranking__service__pb2.GetFeedResponse.SerializeToString,
             ),
+            'GetFeedJson': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFeedJson,
+                    request_deserializer=reels_dot_ranking_dot_v1_dot_ranking__service__pb2.GetFeedRequest.FromString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
+            ),
             'GetTrendingVideos': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTrendingVideos,
                     request_deserializer=reels_dot_ranking_dot_v1_dot_ranking__service__pb2.GetTrendingVideosRequest.FromString,
@@ -289,6 +325,33 @@ class RankingService:
             '/reels.ranking.v1.RankingService/GetFeed',
             reels_dot_ranking_dot_v1_dot_ranking__service__pb2.GetFeedRequest.SerializeToString,
             reels_dot_ranking_dot_v1_dot_ranking__service__pb2.GetFeedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFeedJson(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/reels.ranking.v1.RankingService/GetFeedJson',
+            reels_dot_ranking_dot_v1_dot_ranking__service__pb2.GetFeedRequest.SerializeToString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
             options,
             channel_credentials,
             insecure,
