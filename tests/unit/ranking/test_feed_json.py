@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from google.api import httpbody_pb2
@@ -96,6 +96,30 @@ def test_the_document_is_the_proto_json_mapping_of_the_page(page: Page) -> None:
     urls = _urls(page)
     document = feed_json.page_document(page, urls)
     assert json.loads(document) == _expected(page, urls)
+
+
+@pytest.mark.parametrize("seconds", [0.0, 0.001, 1.000001, 2.123456789, 59.94, 180.0, -1.5])
+@pytest.mark.parametrize(
+    "published",
+    [
+        datetime(2026, 12, 7, 18, 30, 5, 123000, tzinfo=UTC),
+        datetime(2026, 12, 7, 18, 30, 5, 1, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(2026, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=2))),
+    ],
+)
+def test_durations_and_times_are_printed_as_the_mapping_prints_them(
+    seconds: float, published: datetime
+) -> None:
+    ranked = RankedItem(
+        Video(video_id="v", creator_id="c", duration_s=seconds, published_at=published),
+        Engagement(),
+        (),
+        Components(),
+    )
+    page = Page((ranked,), "")
+    urls = _urls(page)
+    assert json.loads(feed_json.page_document(page, urls)) == _expected(page, urls)
 
 
 def test_every_feed_item_field_is_written() -> None:
