@@ -5,9 +5,11 @@
 One 1080x1920 15-second clip with audio is generated once; then, alternating, our
 `transcode()` (each run in a fresh child process that reports its own wall time and peak
 RSS) and the ffmpeg CLI (Debian's, installed here if missing) produce the same ladder:
-same sizes, bitrates, x264 preset, GOP and forced keyframes, bicubic scaling, AAC 128k,
-fMP4 HLS with 2-second segments. Before each run it waits (up to a minute) for the CPUs
-to be quiet and says how busy they were. --long also transcodes a 3-minute 1080x1920
+same sizes, bitrates, x264 preset, GOP and forced keyframes, bicubic scaling from the
+source (ours scales the smaller rungs from the top rung's frame: a box filter for an exact
+halving, Lanczos otherwise; see encoders.rung_interpolation), AAC 128k, fMP4 HLS with
+2-second segments. Before each run it waits (up to a minute) for the CPUs to be quiet and
+says how busy they were. --long also transcodes a 3-minute 1080x1920
 clip and prints its time and peak RSS. Not a test: the machine is shared, read medians.
 """
 
@@ -200,7 +202,10 @@ def main() -> None:
     print(f"ffmpeg CLI: {version.stdout.splitlines()[0]}")
     rungs = ", ".join(f"{r.name} {r.width}x{r.height} {r.video_bitrate_kbps}k" for r in ladder)
     print(f"ladder: {rungs}")
-    print(f"x264 preset {DEFAULT_PRESET}, GOP {SEGMENT_SECONDS:g} s, bicubic scaling both sides")
+    print(
+        f"x264 preset {DEFAULT_PRESET}, GOP {SEGMENT_SECONDS:g} s, bicubic scaling from the "
+        "source (ours: smaller rungs from the top rung, box filter for a halving, else Lanczos)"
+    )
     print(f"{os.cpu_count()} CPUs, {args.rounds} rounds, alternating")
     command = ffmpeg_command(ffmpeg, source, workdir / "cli", ladder, args.cli_same_threads)
     threads = split_encoder_threads(ladder, 0)
