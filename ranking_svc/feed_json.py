@@ -13,12 +13,12 @@ tests/unit/ranking/test_feed_json.py holds this module to json_format's output.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from google.api import httpbody_pb2
 from reels.ranking.v1 import ranking_service_pb2 as pb
 
@@ -105,7 +105,9 @@ def page_document(page: Page, urls: Sequence[tuple[str, str]]) -> bytes:
         "tier": _TIERS[page.tier],
         "fallback_reasons": [_reason(fallback) for fallback in page.fallbacks],
     }
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    # orjson writes compact UTF-8, as json.dumps(ensure_ascii=False) does, ~8x faster;
+    # every double has already been through _double (orjson would write NaN as null).
+    return orjson.dumps(document)
 
 
 def _reason(fallback: Fallback) -> dict[str, str]:

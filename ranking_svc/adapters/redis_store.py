@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -119,16 +121,18 @@ def item_from_dict(data: dict[str, Any]) -> RankedItem:
         ),
         engagement=Engagement(*data["e"]),
         sources=tuple(Source(x) for x in data["s"]),
-        score=Components(*data["c"]),
+        # orjson writes a non-finite float as null; a score is never one, but if it were,
+        # it comes back as NaN rather than as a None that breaks the arithmetic later.
+        score=Components(*(math.nan if x is None else x for x in data["c"])),
     )
 
 
 def _dump(items: Sequence[RankedItem]) -> bytes:
-    return json.dumps([item_to_dict(i) for i in items], separators=(",", ":")).encode()
+    return orjson.dumps([item_to_dict(i) for i in items])
 
 
 def _load(raw: bytes) -> list[RankedItem]:
-    return [item_from_dict(d) for d in json.loads(raw)]
+    return [item_from_dict(d) for d in orjson.loads(raw)]
 
 
 class RedisFeedStore:
@@ -222,7 +226,7 @@ class RedisFeedStore:
         try:
             await self._redis.set(
                 self._key("feed-session", user_id, session),
-                json.dumps(body, separators=(",", ":")),
+                orjson.dumps(body),
                 ex=self._session_ttl,
             )
         except RedisError as error:
@@ -247,7 +251,7 @@ class RedisFeedStore:
             raise DependencyFailed(DEPENDENCY, f"UNAVAILABLE: {error}") from error
         if raw is None:
             return None
-        body = json.loads(raw)
+        body = orjson.loads(raw)
         page = Session(
             items=tuple(item_from_dict(d) for d in body["items"]),
             tier=Tier(body["tier"]),

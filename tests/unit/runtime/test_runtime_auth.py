@@ -235,6 +235,35 @@ def test_eddsa_playback_tokens_verify_beside_rs256_ones(
     assert both_keys.verify(signer.mint_user("carol")).kind is PrincipalKind.USER
 
 
+def test_minted_tokens_are_standard_compact_jws_for_either_key(
+    signer: TokenSigner, private_key: rsa.RSAPrivateKey, playback_key: ed25519.Ed25519PrivateKey
+) -> None:
+    """The signer writes the JWS itself (not through jwt.encode): PyJWT, as any other JWT
+    library would, reads the header and checks the signature with the bare public key."""
+    playback = TokenSigner(playback_key, PLAYBACK_KID, ISSUER, AUDIENCE)
+    cases = [
+        (playback.mint_playback("alice", "video-ü"), playback_key, "EdDSA", PLAYBACK_KID),
+        (signer.mint_user("bob", name="Bøb"), private_key, "RS256", KID),
+    ]
+    for token, key, algorithm, kid in cases:
+        assert "=" not in token and token.count(".") == 2  # base64url, unpadded
+        assert jwt.get_unverified_header(token) == {"alg": algorithm, "kid": kid, "typ": "JWT"}
+        claims = jwt.decode(
+            token, key.public_key(), algorithms=[algorithm], audience=AUDIENCE, issuer=ISSUER
+        )
+        assert claims["exp"] > claims["iat"] == claims["nbf"]
+        assert len(claims["jti"]) == 32
+        header, payload, signature = token.split(".")
+        mid = len(signature) // 2  # a character that holds six bits of the signature
+        flipped = "A" if signature[mid] != "A" else "B"
+        forged = f"{header}.{payload}.{signature[:mid]}{flipped}{signature[mid + 1 :]}"
+        with pytest.raises(jwt.InvalidSignatureError):
+            jwt.decode(forged, key.public_key(), algorithms=[algorithm], audience=AUDIENCE)
+    assert jwt.decode(cases[0][0], options={"verify_signature": False})["vid"] == "video-ü"
+    # Two tokens minted in the same second still differ (jti).
+    assert playback.mint_playback("alice", "v") != playback.mint_playback("alice", "v")
+
+
 @pytest.mark.security
 def test_the_playback_key_can_mint_nothing_but_playback_tokens(
     playback_key: ed25519.Ed25519PrivateKey, both_keys: TokenVerifier
