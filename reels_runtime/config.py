@@ -55,6 +55,7 @@ DEFAULTS: Mapping[str, str] = {
     "METRICS_PORT": "0",
     "OTEL_EXPORTER_OTLP_ENDPOINT": "",
     "LOG_LEVEL": "INFO",
+    "GC_THRESHOLDS": "10000,20,100",
 }
 # Accepted in place of MILVUS_URI, the name the product spec uses.
 ALIASES: Mapping[str, str] = {"MILVUS_URL": "MILVUS_URI"}
@@ -105,6 +106,8 @@ class Config:
     metrics_port: int
     otel_exporter_otlp_endpoint: str | None
     log_level: str
+    # The cyclic GC's thresholds once the service is up; None keeps Python's (700,10,10).
+    gc_thresholds: tuple[int, int, int] | None = None
 
     @property
     def event_stream_prefix(self) -> str:
@@ -191,6 +194,7 @@ class Config:
                 lambda v: _url("OTEL_EXPORTER_OTLP_ENDPOINT", v, ("http", "https")),
             ),
             log_level=env.choice("LOG_LEVEL", _LOG_LEVELS),
+            gc_thresholds=_gc_thresholds("GC_THRESHOLDS", env.get("GC_THRESHOLDS")),
         )
 
 
@@ -260,6 +264,18 @@ def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     if parts.scheme == "chdb" and not (parts.netloc or parts.path):
         raise ConfigError(name, f"has no data path: {value!r}")
     return value
+
+
+def _gc_thresholds(name: str, value: str) -> tuple[int, int, int] | None:
+    if value == "python":
+        return None
+    parts = value.split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) >= 1 for p in parts):
+        raise ConfigError(
+            name, f'must be three integers >= 1 like 10000,20,100, or "python"; got {value!r}'
+        )
+    first, second, third = (int(p) for p in parts)
+    return first, second, third
 
 
 def _address(name: str, value: str, min_port: int) -> str:

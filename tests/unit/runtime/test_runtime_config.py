@@ -30,6 +30,7 @@ def test_defaults_describe_the_local_stack() -> None:
     assert config.metrics_port == 0
     assert config.otel_exporter_otlp_endpoint is None
     assert config.log_level == "INFO"
+    assert config.gc_thresholds == (10000, 20, 100)
 
 
 def test_values_are_read_and_normalised() -> None:
@@ -111,6 +112,9 @@ def test_missing_service_name_is_named() -> None:
         ("METRICS_PORT", "99999", "between 0 and 65535"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317", "http://"),
         ("LOG_LEVEL", "LOUD", "one of"),
+        ("GC_THRESHOLDS", "50000,20", "three integers"),
+        ("GC_THRESHOLDS", "50000,0,100", "three integers >= 1"),
+        ("GC_THRESHOLDS", "lots,20,100", "three integers"),
         ("SERVICE_NAME", "has spaces", "short name"),
     ],
 )
@@ -121,6 +125,15 @@ def test_malformed_values_name_the_variable(variable: str, value: str, problem: 
     message = str(error.value)
     assert message.startswith(f"{variable}: ")
     assert problem in message
+
+
+def test_gc_thresholds_are_read_or_left_to_python() -> None:
+    assert Config.from_env({"GC_THRESHOLDS": "1000, 5,7"}, service_name="x").gc_thresholds == (
+        1000,
+        5,
+        7,
+    )
+    assert Config.from_env({"GC_THRESHOLDS": "python"}, service_name="x").gc_thresholds is None
 
 
 def test_env_example_lists_every_variable_with_its_default() -> None:
