@@ -276,8 +276,9 @@ def tune_gc(thresholds: tuple[int, int, int] | None) -> None:
     """Freezes what startup allocated (modules, descriptors, stubs, pools) out of the cyclic
     GC and sets its thresholds. Under Python's defaults, a full collection walked every
     cached session, token and memo entry: in bench/bench_feed.py ranking_svc spent a fifth
-    of its CPU in the GC, with pauses up to 350 ms (an ad-hoc gc.callbacks probe). Garbage
-    is still freed by reference counting as soon as it is; only cycles wait longer."""
+    to a quarter of its CPU in the GC, with full collections of up to 600 ms (an ad-hoc
+    gc.callbacks probe). Garbage is still freed by reference counting as soon as it is;
+    only cycles wait longer."""
     if thresholds is None:
         return
     gc.collect()
