@@ -259,6 +259,14 @@ def summarise(ours: list[dict[str, float]], cli: list[dict[str, float]]) -> None
     print(f"ratio ours/CLI (of the medians): {ratio:.2f}")
     print(f"ratio ours/CLI counting our process start: {ours_process / cli_wall:.2f}")
     print(f"median CPU time: ours {ours_cpu:.2f} s, CLI {cli_cpu:.2f} s ({ours_cpu / cli_cpu:.2f})")
+    # The wall ratio is the CPU ratio times how well each side keeps the CPUs busy: with
+    # both near the machine's CPU count, only less work can make the wall time shorter.
+    ours_busy = statistics.median(run["cpu"] / run["wall"] for run in ours)
+    cli_busy = statistics.median(run["cpu"] / run["wall"] for run in cli)
+    print(
+        f"CPUs kept busy (CPU time / wall time, median): ours {ours_busy:.2f}, "
+        f"CLI {cli_busy:.2f}, of {len(os.sched_getaffinity(0))}"
+    )
     # Rounds run back to back, so each round's pair shares the machine's state: the median
     # of the per-round ratios is steadier than the ratio of medians on a noisy machine.
     paired = [o["wall"] / c["wall"] for o, c in zip(ours, cli, strict=False)]
