@@ -305,6 +305,7 @@ async def run(
     metrics_url: str,
     signer: TokenSigner,
     users: int,
+    namespace: str,
 ) -> None:
     tokens: dict[str, str] = {}
 
@@ -387,7 +388,12 @@ async def run(
             if waited > 2:
                 print(f"# waited {waited:.0f} s for ranking_svc's background work")
 
-        async def rewarm() -> None:
+        async def rewarm(rebuild: bool = False) -> None:
+            if rebuild:
+                # Pages still cached from the last warm-up would expire in the middle of
+                # the step (their 60 s run out) and be rebuilt under the measured load:
+                # drop them, so every page the step asks for was built moments before.
+                forget_first_pages(namespace, warm)
             await asyncio.gather(*(warm_one(u, lim) for u, lim in warm))
             # ranking_svc prefetches each built page's next page in the background: let
             # that work drain before measuring.
@@ -421,9 +427,9 @@ async def run(
             print(result.line(name))
         print(f"# tiers of fresh pages: {results['fresh'].tiers}")
 
-        print("# ramp, cached pages (re-warmed before each step)")
+        print("# ramp, cached pages (rebuilt and re-warmed before each step)")
         for rate in args.ramp_cached:
-            await rewarm()
+            await rewarm(rebuild=True)
             r = await open_loop(rate, args.ramp_seconds, cached)
             print(r.line(f"cached @{rate:.0f}"))
             if r.errors > 0.01 * (len(r.latencies_ms) + r.errors) or r.pct(95) > 2000:
@@ -569,6 +575,20 @@ def seeded_world(prefix: str, scale: float, seed: int) -> Iterator[SeededWorld]:
         print(f"# logs in {work}")
 
 
+def forget_first_pages(namespace: str, pages: list[tuple[str, int]]) -> None:
+    """Deletes the cached first pages (JSON form, `algo=ch`) of these (user, limit) pairs:
+    the keys of ranking_svc's RedisFeedStore.page_key."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=10)
+    try:
+        keys = [f"{namespace}:{user}:fresh:ch:{limit}:json" for user, limit in pages]
+        for start in range(0, len(keys), 1000):
+            client.unlink(*keys[start : start + 1000])
+    finally:
+        client.close()
+
+
 def forget_redis_namespace(namespace: str) -> None:
     import redis
 
@@ -676,6 +696,7 @@ def main() -> None:
                         f"http://127.0.0.1:{metrics_port}/metrics",
                         signer,
                         world.users,
+                        env["REDIS_NAMESPACE"],
                     )
                 )
 

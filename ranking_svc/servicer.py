@@ -17,6 +17,7 @@ from reels.ranking.v1 import ranking_service_pb2_grpc
 
 from ranking_svc import feed_json
 from ranking_svc.adapters.redis_store import FORM_JSON, FORM_PROTO, CachedPage, RedisFeedStore
+from ranking_svc.busy import BuildsInFlight
 from ranking_svc.domain.catalog import Catalog
 from ranking_svc.domain.feed import FeedService, check_algo, page_limit
 from ranking_svc.domain.memo import ExpiringMemo
@@ -45,6 +46,12 @@ _UNSEEN = object()
 # Prefetches waiting at most: beyond, new ones are shed; and how long one may wait.
 _PREFETCH_QUEUE = 256
 _PREFETCH_MAX_WAIT_S = 2.0
+# Users' pages being built at once from which the process counts as overloaded: its
+# prefetches wait (and are shed after _PREFETCH_MAX_WAIT_S) until fewer are. Under the
+# page cache's usual load one build or none is in flight; queueing shows as several.
+# bench/bench_feed.py at 50 fresh pages/s, alternating with and without: p95 0.6-0.9 s
+# against 1.3-2.3 s, 47-48 pages/s served against 41-48, the Zipf hit rate unchanged.
+_BUSY_BUILDS = 4
 # A page served again within this many seconds is not marked seen again.
 _REMARK_AFTER_S = 30.0
 
@@ -58,8 +65,9 @@ _SOURCE_NAMES = {
 
 class PlaybackLinks:
     """HLS/DASH URLs with a signed playback token, minted once per user and video for a
-    while. Tokens are signed inline: an EdDSA signature takes ~50 µs and holds the GIL,
-    so worker threads would add a hop and no parallelism (a 50-item page signs in ~3 ms).
+    while. Tokens are signed inline: an EdDSA signature takes ~30-50 µs (a 50-item page
+    signs in ~2 ms); cryptography releases the GIL while it signs, but under load both
+    CPUs are busy anyway, so a thread hop would add latency, not throughput.
     """
 
     def __init__(
@@ -146,6 +154,8 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
         # Prefetches wait here (oldest first) for one of `prefetch_concurrency` workers.
         self._prefetch_queue: deque[tuple[float, str, int, str, str, str]] = deque()
         self._prefetching = 0
+        # Users' pages being built right now: prefetches wait while the process is busy.
+        self._builds = BuildsInFlight(_BUSY_BUILDS)
         # Pages whose videos this process marked seen lately: a page served again (a
         # refresh within its TTL) does not rewrite the same seen-filter entries.
         self._marked: ExpiringMemo[tuple[str, str, tuple[str, ...]], bool] = ExpiringMemo(100_000)
@@ -242,9 +252,10 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
                 self._profiles.clear()
             self._profiles[user_id] = name
             self._later(self._d.index.ensure_profile(user_id, name))
-        page = await self._d.feed.page(user_id, limit, request.cursor, algo)
-        built = self._render_page(user_id, page, form)
-        await store.put_page(user_id, request.cursor, algo, limit, built, generation, form=form)
+        with self._builds.building():
+            page = await self._d.feed.page(user_id, limit, request.cursor, algo)
+            built = self._render_page(user_id, page, form)
+            await store.put_page(user_id, request.cursor, algo, limit, built, generation, form=form)
         self._mark_seen(user_id, built)
         if page.next_cursor:
             self._prefetch_soon(user_id, limit, page.next_cursor, algo, form)
@@ -290,10 +301,11 @@ class RankingServicer(ranking_service_pb2_grpc.RankingServiceServicer):
             while self._prefetch_queue:
                 queued, user_id, limit, cursor, algo, form = self._prefetch_queue.popleft()
                 RANKING_BACKGROUND.set(len(self._background) + len(self._prefetch_queue))
-                if time.monotonic() - queued > _PREFETCH_MAX_WAIT_S:
-                    # Overloaded: the user has probably asked already. The memo stays, so
-                    # hits of the page before do not queue it again and again; if asked
-                    # for, the page is built then.
+                if not await self._builds.not_busy_before(queued + _PREFETCH_MAX_WAIT_S):
+                    # Overloaded (waited too long already, or users' pages kept the process
+                    # busy): the user has probably asked already. The memo stays, so hits
+                    # of the page before do not queue it again and again; if asked for,
+                    # the page is built then.
                     FEED_PREFETCHES.labels("shed").inc()
                     continue
                 try:
