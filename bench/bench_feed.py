@@ -393,7 +393,7 @@ async def run(
                 # Pages still cached from the last warm-up would expire in the middle of
                 # the step (their 60 s run out) and be rebuilt under the measured load:
                 # drop them, so every page the step asks for was built moments before.
-                forget_first_pages(namespace, warm)
+                forget_first_pages(namespace)
             await asyncio.gather(*(warm_one(u, lim) for u, lim in warm))
             # ranking_svc prefetches each built page's next page in the background: let
             # that work drain before measuring.
@@ -575,27 +575,24 @@ def seeded_world(prefix: str, scale: float, seed: int) -> Iterator[SeededWorld]:
         print(f"# logs in {work}")
 
 
-def forget_first_pages(namespace: str, pages: list[tuple[str, int]]) -> None:
-    """Deletes the cached first pages (JSON form, `algo=ch`) of these (user, limit) pairs:
-    the keys of ranking_svc's RedisFeedStore.page_key."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=10)
-    try:
-        keys = [f"{namespace}:{user}:fresh:ch:{limit}:json" for user, limit in pages]
-        for start in range(0, len(keys), 1000):
-            client.unlink(*keys[start : start + 1000])
-    finally:
-        client.close()
+def forget_first_pages(namespace: str) -> None:
+    """Deletes every cached first page of the run (keys `{namespace}:{user}:fresh:...`,
+    see ranking_svc's RedisFeedStore.page_key)."""
+    forget_keys(f"{namespace}:*:fresh:*")
 
 
 def forget_redis_namespace(namespace: str) -> None:
+    forget_keys(f"{namespace}:*")
+
+
+def forget_keys(pattern: str) -> None:
+    """Unlinks the bench's Redis keys matching `pattern`, a thousand at a time."""
     import redis
 
     client = redis.Redis.from_url(REDIS_URL, socket_timeout=10)
     try:
         batch: list[bytes] = []
-        for key in client.scan_iter(match=f"{namespace}:*", count=1000):
+        for key in client.scan_iter(match=pattern, count=1000):
             batch.append(key)
             if len(batch) >= 1000:
                 client.unlink(*batch)
